@@ -1,0 +1,97 @@
+# nesbridge: native messaging host, virtual NES card, tests.
+# `make` builds; `make check` installs what it needs and runs every test;
+# `make demo` runs the unlock end to end on the virtual card.
+
+CC ?= cc
+BUILD ?= build
+PKGS := libpcsclite libcjson openssl
+
+OPT ?= -O2
+WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+CFLAGS_ALL := -std=c11 -D_DEFAULT_SOURCE $(OPT) -g $(WARN) $(HARDEN) \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -pthread $(LDFLAGS)
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+# Host modules; pcsc.c (the only user of winscard.h) and main.c are kept
+# out of the library so unit tests link against a fake backend.
+HOST_CORE := errors frame jsonguard hex apdu policy origin caller config log \
+             session protocol dispatch cmd_readers cmd_card relay
+HOST_OBJS := $(HOST_CORE:%=$(BUILD)/host/%.o)
+HOST_BIN := $(BUILD)/nesbridge-host
+
+UNIT_TESTS := frame jsonguard hex apdu policy origin caller config errors protocol dispatch relay
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/check_%)
+
+VCARD_BIN := $(BUILD)/nesbridge-vcard
+VCARD_SRCS := vcard/main.c vcard/card.c vcard/state.c vcard/vpcd.c vcard/sm.c
+VCARD_OBJS := $(VCARD_SRCS:%.c=$(BUILD)/%.o)
+
+IT_BINS := $(BUILD)/tests/it_host
+
+.PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down
+
+all: $(HOST_BIN) $(VCARD_BIN)
+
+$(BUILD)/host/%.o: host/%.c host/*.h | $(BUILD)/host
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/vcard/%.o: vcard/%.c vcard/*.h | $(BUILD)/vcard
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c tests/*.h host/*.h | $(BUILD)/tests
+	$(CC) $(CFLAGS_ALL) -Ihost -Ivcard -c $< -o $@
+
+$(BUILD)/host $(BUILD)/vcard $(BUILD)/tests:
+	mkdir -p $@
+
+$(HOST_BIN): $(HOST_OBJS) $(BUILD)/host/pcsc.o $(BUILD)/host/main.o
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+
+$(VCARD_BIN): $(VCARD_OBJS)
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+
+$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/fake_backend.o $(HOST_OBJS)
+	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
+
+$(BUILD)/tests/it_host: $(BUILD)/tests/it_host.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
+	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
+
+deps:
+	@sh tests/deps.sh
+
+unit: $(UNIT_BINS)
+	@sh tests/run_units.sh $(UNIT_BINS)
+
+integration: $(HOST_BIN) $(VCARD_BIN) $(IT_BINS)
+	@sh tests/run_integration.sh $(BUILD)
+
+check: deps
+	$(MAKE) all unit
+	$(MAKE) integration
+	$(MAKE) asan
+	$(MAKE) valgrind
+	$(MAKE) CC=clang BUILD=$(BUILD)/clang all
+
+asan:
+	$(MAKE) BUILD=$(BUILD)/asan OPT=-O1 \
+	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" unit
+
+valgrind: $(UNIT_BINS)
+	@VALGRIND=1 sh tests/run_units.sh $(UNIT_BINS)
+
+vcard-up: $(VCARD_BIN)
+	@sh tests/vcard.sh up $(BUILD)
+
+vcard-down:
+	@sh tests/vcard.sh down $(BUILD)
+
+demo: deps
+	$(MAKE) all
+	@sh tests/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

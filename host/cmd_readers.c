@@ -1,0 +1,313 @@
+/* Commands about the service and its readers: hello, list-readers,
+ * wait-for-change, cancel. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "hex.h"
+#include "log.h"
+#include "readers.h"
+#include "version.h"
+
+#define MAX_READERS 15          /* plus the PnP pseudo-reader: 16 states */
+#define READER_LIST_BYTES 4096
+#define WAIT_SLICE_MS 250u      /* bounds how long a missed cancel can delay */
+#define MAX_WAIT_MS 3600000.0
+
+static const struct {
+    uint32_t flag;
+    const char *name;
+} state_names[] = {
+    {NB_STATE_UNKNOWN, "unknown"},     {NB_STATE_UNAVAILABLE, "unavailable"},
+    {NB_STATE_EMPTY, "empty"},         {NB_STATE_PRESENT, "present"},
+    {NB_STATE_ATRMATCH, "atrmatch"},   {NB_STATE_EXCLUSIVE, "exclusive"},
+    {NB_STATE_INUSE, "inuse"},         {NB_STATE_MUTE, "mute"},
+    {NB_STATE_UNPOWERED, "unpowered"},
+};
+
+cJSON *nb_state_to_json(cJSON *parent, const char *name, uint32_t state)
+{
+    cJSON *array = cJSON_AddArrayToObject(parent, name);
+    for (size_t i = 0; array != NULL && i < sizeof(state_names) / sizeof(state_names[0]); i++)
+        if (state & state_names[i].flag)
+            cJSON_AddItemToArray(array, cJSON_CreateString(state_names[i].name));
+    return array;
+}
+
+int nb_state_from_json(const cJSON *array, uint32_t *state)
+{
+    *state = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, array) {
+        if (!cJSON_IsString(item))
+            return -1;
+        size_t i = 0;
+        size_t n = sizeof(state_names) / sizeof(state_names[0]);
+        while (i < n && strcmp(state_names[i].name, item->valuestring) != 0)
+            i++;
+        if (i == n)
+            return -1;
+        *state |= state_names[i].flag;
+    }
+    return 0;
+}
+
+void nb_add_atr(cJSON *parent, const uint8_t *atr, size_t len)
+{
+    if (len == 0) {
+        cJSON_AddNullToObject(parent, "atr");
+        return;
+    }
+    char hex[2 * NB_MAX_ATR + 1];
+    nb_hex_encode(atr, len, hex);
+    cJSON_AddStringToObject(parent, "atr", hex);
+}
+
+nb_error nb_cmd_hello(nb_session *s, const cJSON *args, nb_outcome *out)
+{
+    double version = 0;
+    if (nb_arg_integer(args, "protocol", 0, 1000000, 0, &version, out) != NB_OK)
+        return out->err;
+    if ((int)version != NB_PROTOCOL_VERSION)
+        return nb_fail(out, NB_ERR_VERSION_MISMATCH, "this host speaks protocol %d",
+                       NB_PROTOCOL_VERSION);
+    s->hello_done = 1;
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddNumberToObject(result, "protocol", NB_PROTOCOL_VERSION);
+    cJSON_AddStringToObject(result, "host_version", NB_HOST_VERSION);
+    cJSON *features = cJSON_AddArrayToObject(result, "features");
+    static const char *const feature_names[] = {"wait-for-change", "cancel", "get-response",
+                                                "pinpad-detect", "transactions"};
+    for (size_t i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
+        cJSON_AddItemToArray(features, cJSON_CreateString(feature_names[i]));
+    out->result = result;
+    return NB_OK;
+}
+
+/* Reads the reader names into a double-NUL list. Returns a PC/SC code;
+ * "no readers" is success with an empty list. */
+static uint32_t read_reader_names(nb_session *s, nb_context ctx, char *names, size_t cap)
+{
+    size_t len = cap - 2;
+    uint32_t rv = s->backend->list_readers(s->backend->self, ctx, names, &len);
+    if (rv == NB_SCARD_E_NO_READERS_AVAILABLE)
+        len = 0;
+    else if (rv != NB_SCARD_S_SUCCESS)
+        return rv;
+    /* Never trust the terminators: force them. */
+    if (len > cap - 2)
+        len = cap - 2;
+    names[len] = '\0';
+    names[len + 1] = '\0';
+    return NB_SCARD_S_SUCCESS;
+}
+
+/* Splits the list into at most max entries of acceptable length. */
+static size_t split_names(const char *names, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (const char *p = names; *p != '\0' && n < max; p += strlen(p) + 1)
+        if (strlen(p) <= NB_MAX_READER_NAME)
+            out[n++] = p;
+    return n;
+}
+
+/* Asks a reader for its PC/SC part 10 features over a direct connection. */
+static void add_pinpad_features(nb_session *s, nb_context ctx, const char *reader, cJSON *entry)
+{
+    const nb_backend *b = s->backend;
+    int verify = 0, modify = 0;
+    nb_card card = 0;
+    uint32_t proto = 0;
+    if (b->connect(b->self, ctx, reader, NB_SHARE_DIRECT, 0, &card, &proto) == NB_SCARD_S_SUCCESS) {
+        uint8_t tlv[256];
+        size_t len = sizeof(tlv);
+        if (b->control(b->self, card, NB_IOCTL_GET_FEATURE_REQUEST, NULL, 0, tlv, &len) ==
+            NB_SCARD_S_SUCCESS) {
+            /* Each feature: tag, length 4, control code. */
+            for (size_t i = 0; i + 2 <= len; i += 2 + (size_t)tlv[i + 1]) {
+                if (tlv[i] == NB_FEATURE_VERIFY_PIN_DIRECT)
+                    verify = 1;
+                else if (tlv[i] == NB_FEATURE_MODIFY_PIN_DIRECT)
+                    modify = 1;
+            }
+        }
+        b->disconnect(b->self, card, NB_LEAVE_CARD);
+    }
+    cJSON *pinpad = cJSON_AddObjectToObject(entry, "pinpad");
+    cJSON_AddBoolToObject(pinpad, "verify", verify);
+    cJSON_AddBoolToObject(pinpad, "modify", modify);
+}
+
+/* Reads the current state of each named reader (no waiting). */
+static uint32_t snapshot(nb_session *s, nb_context ctx, nb_reader_state *states, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        states[i].current_state = NB_STATE_UNAWARE;
+    if (n == 0)
+        return NB_SCARD_S_SUCCESS;
+    return s->backend->get_status_change(s->backend->self, ctx, 0, states, n);
+}
+
+static cJSON *reader_entry(const nb_reader_state *st)
+{
+    cJSON *entry = cJSON_CreateObject();
+    cJSON_AddStringToObject(entry, "name", st->reader);
+    nb_state_to_json(entry, "state", st->event_state);
+    nb_add_atr(entry, (st->event_state & NB_STATE_PRESENT) ? st->atr : NULL,
+               (st->event_state & NB_STATE_PRESENT) ? st->atr_len : 0);
+    return entry;
+}
+
+static nb_error fail_and_note(nb_session *s, nb_outcome *out, uint32_t rv)
+{
+    nb_session_note_rv(s, rv);
+    return nb_fail_pcsc(out, rv);
+}
+
+nb_error nb_cmd_list_readers(nb_session *s, const cJSON *args, nb_outcome *out)
+{
+    (void)args;
+    nb_context ctx;
+    uint32_t rv = nb_session_context(s, &ctx);
+    if (rv != NB_SCARD_S_SUCCESS)
+        return nb_fail_pcsc(out, rv);
+    char names[READER_LIST_BYTES];
+    rv = read_reader_names(s, ctx, names, sizeof(names));
+    if (rv != NB_SCARD_S_SUCCESS)
+        return fail_and_note(s, out, rv);
+    const char *list[MAX_READERS];
+    size_t n = split_names(names, list, MAX_READERS);
+    nb_reader_state states[MAX_READERS];
+    memset(states, 0, sizeof(states));
+    for (size_t i = 0; i < n; i++)
+        states[i].reader = list[i];
+    rv = snapshot(s, ctx, states, n);
+    if (rv != NB_SCARD_S_SUCCESS)
+        return fail_and_note(s, out, rv);
+    cJSON *result = cJSON_CreateObject();
+    cJSON *readers = cJSON_AddArrayToObject(result, "readers");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *entry = reader_entry(&states[i]);
+        add_pinpad_features(s, ctx, list[i], entry);
+        cJSON_AddItemToArray(readers, entry);
+    }
+    out->result = result;
+    return NB_OK;
+}
+
+/* True when the readers the page knows are exactly the ones present. */
+static int same_reader_set(const cJSON *known, const char **list, size_t n)
+{
+    if ((size_t)cJSON_GetArraySize(known) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (cJSON_GetObjectItemCaseSensitive(known, list[i]) == NULL)
+            return 0;
+    return 1;
+}
+
+static nb_error wait_result(nb_reader_state *states, size_t n, int readers_changed,
+                            nb_outcome *out)
+{
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddBoolToObject(result, "readers_changed", readers_changed);
+    cJSON *readers = cJSON_AddArrayToObject(result, "readers");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *entry = reader_entry(&states[i]);
+        cJSON_AddBoolToObject(entry, "changed", (states[i].event_state & NB_STATE_CHANGED) != 0);
+        cJSON_AddItemToArray(readers, entry);
+    }
+    out->result = result;
+    return NB_OK;
+}
+
+nb_error nb_cmd_wait_for_change(nb_session *s, const cJSON *args, nb_outcome *out)
+{
+    double timeout = 0;
+    if (nb_arg_integer(args, "timeout_ms", 0, MAX_WAIT_MS, 0, &timeout, out) != NB_OK)
+        return out->err;
+    const cJSON *known = cJSON_GetObjectItemCaseSensitive(args, "readers");
+    if (cJSON_GetArraySize(known) > MAX_READERS)
+        return nb_fail(out, NB_ERR_BAD_REQUEST, "argument readers lists too many readers");
+
+    nb_reader_state states[MAX_READERS + 1];
+    memset(states, 0, sizeof(states));
+    const cJSON *item;
+    cJSON_ArrayForEach(item, known) {
+        if (!cJSON_IsArray(item) || nb_state_from_json(item, &states[0].current_state) != 0)
+            return nb_fail(out, NB_ERR_BAD_REQUEST,
+                           "argument readers must map reader names to arrays of state names");
+    }
+
+    nb_context ctx;
+    uint32_t rv = nb_session_context(s, &ctx);
+    if (rv != NB_SCARD_S_SUCCESS)
+        return nb_fail_pcsc(out, rv);
+    char names[READER_LIST_BYTES];
+    rv = read_reader_names(s, ctx, names, sizeof(names));
+    if (rv != NB_SCARD_S_SUCCESS)
+        return fail_and_note(s, out, rv);
+    const char *list[MAX_READERS];
+    size_t n = split_names(names, list, MAX_READERS);
+    for (size_t i = 0; i < n; i++)
+        states[i].reader = list[i];
+    /* The PnP pseudo-reader reports readers coming and going. */
+    states[n].reader = NB_PNP_READER;
+    rv = snapshot(s, ctx, states, n + 1);
+    if (rv != NB_SCARD_S_SUCCESS)
+        return fail_and_note(s, out, rv);
+    if (!same_reader_set(known, list, n))
+        return wait_result(states, n, 1, out);
+
+    /* Wait from what the page knows for its readers, and from now for the
+     * reader list. */
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *page_state = cJSON_GetObjectItemCaseSensitive(known, list[i]);
+        nb_state_from_json(page_state, &states[i].current_state);
+        uint32_t actual = states[i].event_state & ~NB_STATE_CHANGED;
+        /* Already different: answer at once. */
+        if ((states[i].current_state & (NB_STATE_PRESENT | NB_STATE_EMPTY)) !=
+            (actual & (NB_STATE_PRESENT | NB_STATE_EMPTY))) {
+            states[i].event_state |= NB_STATE_CHANGED;
+            return wait_result(states, n, 0, out);
+        }
+        states[i].current_state = actual;
+    }
+    states[n].current_state = states[n].event_state & ~NB_STATE_CHANGED;
+
+    uint32_t left = (uint32_t)timeout;
+    nb_wait_hooks *hooks = &s->wait_hooks;
+    for (;;) {
+        uint32_t slice = left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS;
+        if (hooks->begin != NULL && !hooks->begin(hooks->arg, ctx)) {
+            s->last_wait_cancelled = 1;
+            return nb_fail(out, NB_ERR_SYSTEM_CANCELLED, "the wait was cancelled");
+        }
+        rv = s->backend->get_status_change(s->backend->self, ctx, slice, states, n + 1);
+        int interrupted = hooks->end != NULL && hooks->end(hooks->arg);
+        if (interrupted || rv == NB_SCARD_E_CANCELLED) {
+            s->last_wait_cancelled = 1;
+            return nb_fail(out, NB_ERR_SYSTEM_CANCELLED, "the wait was cancelled");
+        }
+        if (rv == NB_SCARD_S_SUCCESS) {
+            int readers_changed = (states[n].event_state & NB_STATE_CHANGED) != 0;
+            return wait_result(states, n, readers_changed, out);
+        }
+        if (rv != NB_SCARD_E_TIMEOUT)
+            return fail_and_note(s, out, rv);
+        left -= slice;
+        if (left == 0)
+            return nb_fail(out, NB_ERR_TIMEOUT, "no reader or card changed within timeout_ms");
+    }
+}
+
+nb_error nb_cmd_cancel(nb_session *s, const cJSON *args, nb_outcome *out)
+{
+    (void)args;
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddBoolToObject(result, "cancelled", s->last_wait_cancelled);
+    s->last_wait_cancelled = 0;
+    out->result = result;
+    return NB_OK;
+}

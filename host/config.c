@@ -1,0 +1,146 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "origin.h"
+
+const char *nb_config_path(void)
+{
+    const char *env = getenv(NB_CONFIG_ENV);
+    return env != NULL && env[0] != '\0' ? env : NB_CONFIG_DEFAULT_PATH;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int set_string(char **slot, const char *value)
+{
+    char *copy = strdup(value);
+    if (copy == NULL)
+        return -1;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+static int apply_setting(nb_config *cfg, const char *key, const char *value, const char **why)
+{
+    if (strcmp(key, "allow_origin") == 0) {
+        if (!nb_origin_well_formed(value)) {
+            *why = "allow_origin is not an origin of the form scheme://host[:port]";
+            return -1;
+        }
+        if (cfg->extra_origin_count == NB_MAX_EXTRA_ORIGINS) {
+            *why = "too many allow_origin lines";
+            return -1;
+        }
+        char *copy = strdup(value);
+        if (copy == NULL) {
+            *why = "out of memory";
+            return -1;
+        }
+        cfg->extra_origins[cfg->extra_origin_count++] = copy;
+        return 0;
+    }
+    char **slot = NULL;
+    if (strcmp(key, "trust_dir") == 0)
+        slot = &cfg->trust_dir;
+    else if (strcmp(key, "log_file") == 0)
+        slot = &cfg->log_file;
+    else if (strcmp(key, "log_level") == 0) {
+        if (strcmp(value, "off") != 0 && strcmp(value, "error") != 0 &&
+            strcmp(value, "info") != 0 && strcmp(value, "debug") != 0) {
+            *why = "log_level must be off, error, info or debug";
+            return -1;
+        }
+        slot = &cfg->log_level;
+    } else {
+        *why = "unknown key";
+        return -1;
+    }
+    if (value[0] == '\0') {
+        *why = "empty value";
+        return -1;
+    }
+    if (set_string(slot, value) != 0) {
+        *why = "out of memory";
+        return -1;
+    }
+    return 0;
+}
+
+int nb_config_load(nb_config *cfg, const char *path, char *err, size_t err_len)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, err_len, "%s: cannot be read", path);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        snprintf(err, err_len, "%s: not a regular file", path);
+        return -1;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        fclose(f);
+        snprintf(err, err_len, "%s: writable by group or others; refusing it", path);
+        return -1;
+    }
+    char line[NB_CONFIG_MAX_LINE];
+    unsigned line_no = 0;
+    int rc = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        line_no++;
+        if (strchr(line, '\n') == NULL && !feof(f)) {
+            snprintf(err, err_len, "%s:%u: line too long", path, line_no);
+            rc = -1;
+            break;
+        }
+        char *s = trim(line);
+        if (s[0] == '\0' || s[0] == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (eq == NULL) {
+            snprintf(err, err_len, "%s:%u: expected key = value", path, line_no);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        const char *why = NULL;
+        char *key = trim(s);
+        if (apply_setting(cfg, key, trim(eq + 1), &why) != 0) {
+            snprintf(err, err_len, "%s:%u: %s: %s", path, line_no, key, why);
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    if (rc != 0)
+        nb_config_free(cfg);
+    return rc;
+}
+
+void nb_config_free(nb_config *cfg)
+{
+    for (size_t i = 0; i < cfg->extra_origin_count; i++)
+        free(cfg->extra_origins[i]);
+    free(cfg->trust_dir);
+    free(cfg->log_level);
+    free(cfg->log_file);
+    memset(cfg, 0, sizeof(*cfg));
+}

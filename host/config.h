@@ -1,0 +1,32 @@
+/* The host's configuration file: settings a page can never touch.
+ * Format: one "key = value" per line, '#' starts a comment. */
+#ifndef NB_CONFIG_H
+#define NB_CONFIG_H
+
+#include <stddef.h>
+
+#define NB_CONFIG_DEFAULT_PATH "/etc/nesbridge/nesbridge.conf"
+#define NB_CONFIG_ENV "NESBRIDGE_CONFIG"
+#define NB_MAX_EXTRA_ORIGINS 16
+#define NB_CONFIG_MAX_LINE 1024
+
+typedef struct {
+    char *extra_origins[NB_MAX_EXTRA_ORIGINS]; /* allow_origin = ... */
+    size_t extra_origin_count;
+    char *trust_dir;  /* trust_dir = ... (signed scripts) */
+    char *log_level;  /* log_level = off|error|info|debug */
+    char *log_file;   /* log_file = /path */
+} nb_config;
+
+/* Path of the file to read: $NESBRIDGE_CONFIG, else the default. */
+const char *nb_config_path(void);
+
+/* Loads path into cfg (zeroed first). A missing file leaves the defaults
+ * and succeeds. Returns 0, or -1 with a message in err: unreadable file,
+ * a file that others than its owner may write, an unknown key, a bad
+ * value. */
+int nb_config_load(nb_config *cfg, const char *path, char *err, size_t err_len);
+
+void nb_config_free(nb_config *cfg);
+
+#endif

@@ -1,0 +1,27 @@
+/* Diagnostics, off by default. Secrets never reach this module: callers
+ * pass APDUs through nb_log_apdu, which prints only the header of any
+ * command whose data is secret. */
+#ifndef NB_LOG_H
+#define NB_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { NB_LOG_OFF = 0, NB_LOG_ERROR, NB_LOG_INFO, NB_LOG_DEBUG } nb_log_level;
+
+/* level_name: "off", "error", "info", "debug" (NULL or unknown = off).
+ * file: path to append to, or NULL for stderr. Returns 0, or -1 when the
+ * file cannot be opened (logging then goes to stderr). */
+int nb_log_open(const char *level_name, const char *file);
+void nb_log_close(void);
+int nb_log_enabled(nb_log_level level);
+
+void nb_log(nb_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Logs a command or response APDU at debug level. secret: print the
+ * header and length only. */
+void nb_log_apdu(const char *what, const uint8_t *bytes, size_t len, int secret);
+/* Logs a response at debug level. secret: print the status word only. */
+void nb_log_response(const char *what, const uint8_t *bytes, size_t len, int secret);
+
+#endif

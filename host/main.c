@@ -1,0 +1,71 @@
+/* nesbridge-host: started by the browser as a native messaging host. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "caller.h"
+#include "config.h"
+#include "log.h"
+#include "relay.h"
+#include "session.h"
+#include "version.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "nesbridge-host %s: native messaging host relaying NES card unlock requests\n"
+            "from the nesbridge browser extension to PC/SC (pcscd).\n\n"
+            "Browsers start it themselves; it is not meant to be run by hand.\n\n"
+            "Usage:\n"
+            "  nesbridge-host --version   print the version\n"
+            "  nesbridge-host --help      print this text\n\n"
+            "Environment:\n"
+            "  NESBRIDGE_CONFIG    configuration file (default " NB_CONFIG_DEFAULT_PATH ")\n"
+            "  NESBRIDGE_LOG       off, error, info or debug (overrides log_level)\n"
+            "  NESBRIDGE_LOG_FILE  append the log to this file instead of stderr\n",
+            NB_HOST_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("nesbridge-host %s (protocol 1)\n", NB_HOST_VERSION);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    nb_caller_kind caller = nb_caller_check(argc, argv);
+    if (caller == NB_CALLER_NOT_BROWSER) {
+        usage(stderr);
+        return 2;
+    }
+    /* A closed pipe must give an error from write(), not kill the host. */
+    signal(SIGPIPE, SIG_IGN);
+
+    nb_config config;
+    char err[512];
+    if (nb_config_load(&config, nb_config_path(), err, sizeof(err)) != 0) {
+        /* Run with the defaults: only the authority's origins are served. */
+        fprintf(stderr, "nesbridge-host: ignoring configuration: %s\n", err);
+        memset(&config, 0, sizeof(config));
+    }
+    const char *level = getenv("NESBRIDGE_LOG");
+    const char *file = getenv("NESBRIDGE_LOG_FILE");
+    if (nb_log_open(level != NULL ? level : config.log_level,
+                    file != NULL ? file : config.log_file) != 0)
+        fprintf(stderr, "nesbridge-host: cannot open the log file; logging to stderr\n");
+    nb_log(NB_LOG_INFO, "started, caller %s", caller == NB_CALLER_ALLOWED ? "allowed" : "refused");
+
+    nb_session session;
+    nb_session_init(&session, nb_pcsc_backend(), &config, caller == NB_CALLER_ALLOWED);
+    int code = nb_relay_run(&session, STDIN_FILENO, STDOUT_FILENO);
+
+    nb_log(NB_LOG_INFO, "exiting with %d", code);
+    nb_log_close();
+    nb_config_free(&config);
+    return code;
+}

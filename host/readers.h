@@ -1,0 +1,20 @@
+/* Reader state flags as protocol strings, shared by the reader and card
+ * commands. */
+#ifndef NB_READERS_H
+#define NB_READERS_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* Adds the names of the set flags ("present", "inuse", ...) as an array
+ * member called name. Returns the array or NULL. */
+cJSON *nb_state_to_json(cJSON *parent, const char *name, uint32_t state);
+
+/* Reads an array of flag names back into flags; -1 on an unknown name. */
+int nb_state_from_json(const cJSON *array, uint32_t *state);
+
+/* Adds "atr": hex, or null when len is 0. */
+void nb_add_atr(cJSON *parent, const uint8_t *atr, size_t len);
+
+#endif

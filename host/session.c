@@ -1,0 +1,102 @@
+#include "session.h"
+
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "errors.h"
+#include "log.h"
+
+void nb_session_init(nb_session *s, const nb_backend *backend, const nb_config *config,
+                     int caller_allowed)
+{
+    memset(s, 0, sizeof(*s));
+    s->backend = backend;
+    s->config = config;
+    s->caller_allowed = caller_allowed;
+}
+
+uint32_t nb_session_context(nb_session *s, nb_context *ctx)
+{
+    if (!s->have_ctx) {
+        uint32_t rv = s->backend->establish(s->backend->self, &s->ctx);
+        if (rv != NB_SCARD_S_SUCCESS) {
+            nb_log(NB_LOG_ERROR, "cannot establish a PC/SC context: 0x%08X", rv);
+            return rv;
+        }
+        s->have_ctx = 1;
+    }
+    *ctx = s->ctx;
+    return NB_SCARD_S_SUCCESS;
+}
+
+void nb_session_note_rv(nb_session *s, uint32_t rv)
+{
+    if (!nb_pcsc_context_lost(rv) || !s->have_ctx)
+        return;
+    nb_log(NB_LOG_INFO, "PC/SC service lost (0x%08X); will reconnect on next request", rv);
+    /* The handles belong to the dead context; the release may fail too. */
+    for (size_t i = 0; i < NB_MAX_HANDLES; i++)
+        nb_session_forget_handle(&s->handles[i]);
+    s->backend->release(s->backend->self, s->ctx);
+    s->have_ctx = 0;
+    s->ctx = 0;
+}
+
+nb_handle *nb_session_find(nb_session *s, uint32_t id)
+{
+    for (size_t i = 0; i < NB_MAX_HANDLES; i++)
+        if (s->handles[i].in_use && s->handles[i].id == id)
+            return &s->handles[i];
+    return NULL;
+}
+
+static uint32_t fresh_handle_id(nb_session *s)
+{
+    for (;;) {
+        uint32_t id = 0;
+        if (RAND_bytes((unsigned char *)&id, sizeof(id)) != 1)
+            return 0;
+        id &= 0x7FFFFFFFu; /* stays a safe integer in every JSON reader */
+        if (id != 0 && nb_session_find(s, id) == NULL)
+            return id;
+    }
+}
+
+nb_handle *nb_session_new_handle(nb_session *s)
+{
+    for (size_t i = 0; i < NB_MAX_HANDLES; i++) {
+        nb_handle *h = &s->handles[i];
+        if (!h->in_use) {
+            uint32_t id = fresh_handle_id(s);
+            if (id == 0)
+                return NULL;
+            memset(h, 0, sizeof(*h));
+            h->id = id;
+            return h;
+        }
+    }
+    return NULL;
+}
+
+void nb_session_forget_handle(nb_handle *h)
+{
+    memset(h, 0, sizeof(*h));
+}
+
+void nb_session_close(nb_session *s)
+{
+    const nb_backend *b = s->backend;
+    for (size_t i = 0; i < NB_MAX_HANDLES; i++) {
+        nb_handle *h = &s->handles[i];
+        if (!h->in_use)
+            continue;
+        if (h->in_transaction)
+            b->end_transaction(b->self, h->card, NB_LEAVE_CARD);
+        b->disconnect(b->self, h->card, NB_LEAVE_CARD);
+        nb_session_forget_handle(h);
+    }
+    if (s->have_ctx)
+        b->release(b->self, s->ctx);
+    s->have_ctx = 0;
+}

@@ -1,0 +1,71 @@
+/* The host's state across requests: the PC/SC context, the card handles
+ * it has handed out, and whether hello happened. */
+#ifndef NB_SESSION_H
+#define NB_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "config.h"
+
+#define NB_MAX_HANDLES 8
+#define NB_MAX_READER_NAME 128
+
+typedef struct {
+    int in_use;
+    uint32_t id; /* what the page sees; random, never the PC/SC handle */
+    nb_card card;
+    uint32_t protocol;
+    int in_transaction;
+    char reader[NB_MAX_READER_NAME + 1];
+    uint8_t atr[NB_MAX_ATR];
+    size_t atr_len;
+} nb_handle;
+
+/* How a long wait learns that the page sent something meanwhile. The
+ * relay (relay.c) provides these; unit tests may leave them NULL. */
+typedef struct {
+    void *arg;
+    /* Called before blocking in the backend: returns 0 when input is
+     * already pending (then do not wait), else registers ctx for
+     * cancellation and returns 1. */
+    int (*begin)(void *arg, nb_context ctx);
+    /* Unregisters; returns 1 when input arrived during the wait. */
+    int (*end)(void *arg);
+} nb_wait_hooks;
+
+typedef struct nb_session {
+    const nb_backend *backend;
+    const nb_config *config;
+    int caller_allowed;
+    int hello_done;
+    nb_context ctx;
+    int have_ctx;
+    nb_handle handles[NB_MAX_HANDLES];
+    nb_wait_hooks wait_hooks;
+    int last_wait_cancelled; /* the previous wait ended because of input */
+} nb_session;
+
+void nb_session_init(nb_session *s, const nb_backend *backend, const nb_config *config,
+                     int caller_allowed);
+
+/* Gives a usable context, establishing it if there is none (first use, or
+ * after pcscd went away). Returns a PC/SC return code. */
+uint32_t nb_session_context(nb_session *s, nb_context *ctx);
+
+/* Looks at a return code from any backend call: when it says the context
+ * is gone, forgets the context and every handle so that the next request
+ * starts afresh. */
+void nb_session_note_rv(nb_session *s, uint32_t rv);
+
+nb_handle *nb_session_find(nb_session *s, uint32_t id);
+/* Returns a free slot with a fresh id, or NULL when all are used. */
+nb_handle *nb_session_new_handle(nb_session *s);
+void nb_session_forget_handle(nb_handle *h);
+
+/* Ends open transactions, disconnects every card, releases the context.
+ * Used at EOF and on exit. */
+void nb_session_close(nb_session *s);
+
+#endif
