@@ -27,7 +27,9 @@ UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/check_%)
 
 VCARD_BIN := $(BUILD)/nesbridge-vcard
 VCARD_SRCS := vcard/main.c vcard/card.c vcard/state.c vcard/vpcd.c vcard/sm.c
-VCARD_OBJS := $(VCARD_SRCS:%.c=$(BUILD)/%.o)
+# The card shares the host's strict hex, APDU and exact-read helpers.
+VCARD_OBJS := $(VCARD_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/host/hex.o $(BUILD)/host/apdu.o \
+              $(BUILD)/host/frame.o
 
 IT_BINS := $(BUILD)/tests/it_host
 
@@ -38,10 +40,10 @@ all: $(HOST_BIN) $(VCARD_BIN)
 $(BUILD)/host/%.o: host/%.c host/*.h | $(BUILD)/host
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/vcard/%.o: vcard/%.c vcard/*.h | $(BUILD)/vcard
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+$(BUILD)/vcard/%.o: vcard/%.c vcard/*.h host/*.h | $(BUILD)/vcard
+	$(CC) $(CFLAGS_ALL) -Ihost -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/%.c tests/*.h host/*.h | $(BUILD)/tests
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) host/*.h | $(BUILD)/tests
 	$(CC) $(CFLAGS_ALL) -Ihost -Ivcard -c $< -o $@
 
 $(BUILD)/host $(BUILD)/vcard $(BUILD)/tests:
@@ -58,6 +60,13 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/fake_backend.o $
 
 $(BUILD)/tests/it_host: $(BUILD)/tests/it_host.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
+
+$(BUILD)/tests/pcsc-probe: $(BUILD)/tests/pcsc_probe.o $(BUILD)/host/pcsc.o $(BUILD)/host/hex.o
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+
+# Test PKI for the virtual card, made at build time; its keys never leave build/.
+$(BUILD)/pki/card-cert.der:
+	@sh tests/make_pki.sh $(BUILD)/pki
 
 deps:
 	@sh tests/deps.sh
@@ -83,7 +92,7 @@ asan:
 valgrind: $(UNIT_BINS)
 	@VALGRIND=1 sh tests/run_units.sh $(UNIT_BINS)
 
-vcard-up: $(VCARD_BIN)
+vcard-up: $(VCARD_BIN) $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der
 	@sh tests/vcard.sh up $(BUILD)
 
 vcard-down:

@@ -26,6 +26,15 @@
 #define NB_STATE_MUTE 0x0200u
 #define NB_STATE_UNPOWERED 0x0400u
 
+/* Card states from status (pcsc-lite's SCARD_ABSENT ... SCARD_SPECIFIC). */
+#define NB_CARD_UNKNOWN 0x0001u
+#define NB_CARD_ABSENT 0x0002u
+#define NB_CARD_PRESENT 0x0004u
+#define NB_CARD_SWALLOWED 0x0008u
+#define NB_CARD_POWERED 0x0010u
+#define NB_CARD_NEGOTIABLE 0x0020u
+#define NB_CARD_SPECIFIC 0x0040u
+
 /* Share modes, protocols, dispositions. */
 #define NB_SHARE_EXCLUSIVE 1u
 #define NB_SHARE_SHARED 2u

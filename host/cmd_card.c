@@ -160,7 +160,7 @@ nb_error nb_cmd_status(nb_session *s, const cJSON *args, nb_outcome *out)
         return fail_card(s, h, out, rv);
     cJSON *result = cJSON_CreateObject();
     cJSON_AddStringToObject(result, "reader", h->reader);
-    nb_state_to_json(result, "state", state);
+    nb_card_status_to_json(result, "state", state);
     cJSON_AddStringToObject(result, "protocol", protocol_name(protocol));
     nb_add_atr(result, atr, atr_len);
     cJSON_AddBoolToObject(result, "in_transaction", h->in_transaction);

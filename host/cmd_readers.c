@@ -34,6 +34,24 @@ cJSON *nb_state_to_json(cJSON *parent, const char *name, uint32_t state)
     return array;
 }
 
+cJSON *nb_card_status_to_json(cJSON *parent, const char *name, uint32_t status)
+{
+    static const struct {
+        uint32_t flag;
+        const char *name;
+    } status_names[] = {
+        {NB_CARD_UNKNOWN, "unknown"},   {NB_CARD_ABSENT, "absent"},
+        {NB_CARD_PRESENT, "present"},   {NB_CARD_SWALLOWED, "swallowed"},
+        {NB_CARD_POWERED, "powered"},   {NB_CARD_NEGOTIABLE, "negotiable"},
+        {NB_CARD_SPECIFIC, "specific"},
+    };
+    cJSON *array = cJSON_AddArrayToObject(parent, name);
+    for (size_t i = 0; array != NULL && i < sizeof(status_names) / sizeof(status_names[0]); i++)
+        if (status & status_names[i].flag)
+            cJSON_AddItemToArray(array, cJSON_CreateString(status_names[i].name));
+    return array;
+}
+
 int nb_state_from_json(const cJSON *array, uint32_t *state)
 {
     *state = 0;

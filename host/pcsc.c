@@ -13,6 +13,8 @@
 _Static_assert(NB_STATE_PRESENT == SCARD_STATE_PRESENT, "state values");
 _Static_assert(NB_STATE_EMPTY == SCARD_STATE_EMPTY, "state values");
 _Static_assert(NB_STATE_MUTE == SCARD_STATE_MUTE, "state values");
+_Static_assert(NB_CARD_PRESENT == SCARD_PRESENT, "card state values");
+_Static_assert(NB_CARD_SPECIFIC == SCARD_SPECIFIC, "card state values");
 _Static_assert(NB_SHARE_SHARED == SCARD_SHARE_SHARED, "share values");
 _Static_assert(NB_SHARE_EXCLUSIVE == SCARD_SHARE_EXCLUSIVE, "share values");
 _Static_assert(NB_SHARE_DIRECT == SCARD_SHARE_DIRECT, "share values");

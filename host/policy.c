@@ -49,7 +49,7 @@ int nb_policy_plain_transmit(const nb_apdu *apdu, const char **why)
     if (apdu->ins == NB_INS_VERIFY) {
         if (apdu->apdu_case == 1)
             return 1; /* retry counter query; spends no try */
-        *why = "VERIFY with data is refused outside a signed script";
+        *why = "VERIFY other than a bare retry-counter query (no data, no Le) needs a signed script";
         return 0;
     }
     if (ins_in(apdu->ins, read_only_ins, sizeof(read_only_ins)))

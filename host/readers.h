@@ -11,6 +11,10 @@
  * member called name. Returns the array or NULL. */
 cJSON *nb_state_to_json(cJSON *parent, const char *name, uint32_t state);
 
+/* Adds the card status flags ("present", "powered", "specific", ...)
+ * of a connected card as an array member called name. */
+cJSON *nb_card_status_to_json(cJSON *parent, const char *name, uint32_t status);
+
 /* Reads an array of flag names back into flags; -1 on an unknown name. */
 int nb_state_from_json(const cJSON *array, uint32_t *state);
 

@@ -1,0 +1,70 @@
+/* The virtual NES card's command processing (docs/card-profile.md). Pure
+ * logic: bytes in, bytes out, plus a callback that persists the state
+ * before any answer that depends on a change. */
+#ifndef NB_VCARD_CARD_H
+#define NB_VCARD_CARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sm.h"
+
+#define NB_PIN_MIN 6
+#define NB_PIN_MAX 8
+#define NB_PUK_LEN 8
+#define NB_PIN_TRIES 3
+#define NB_PUK_TRIES 10
+#define NB_PIN_FIELD 8 /* PINs travel as 8 bytes: ASCII digits, FF padding */
+#define NB_SERIAL_MAX 32
+#define NB_REF_PIN 0x81
+#define NB_REF_PUK 0x82
+
+/* What survives removal: written to the state file on every change. */
+typedef struct {
+    char serial[NB_SERIAL_MAX + 1];
+    char pin[NB_PIN_MAX + 1];
+    unsigned pin_tries;
+    char puk[NB_PUK_LEN + 1];
+    unsigned puk_tries;
+    int new_pin_required;
+    uint8_t admin_key[NB_KEY_LEN];
+} nb_card_state;
+
+typedef enum { NB_FILE_MF, NB_FILE_DF_PKCS15, NB_FILE_EF_SN, NB_FILE_EF_CERT } nb_card_file;
+
+typedef struct {
+    nb_card_state state;
+    /* Volatile: lost at power off or reset. */
+    nb_card_file current_df;
+    int ef_selected;
+    nb_card_file current_ef;
+    int pin_verified;
+    int have_challenge;
+    uint8_t challenge[NB_RND_LEN];
+    nb_sm_session sm;
+    /* Contents of EF.CERT (not owned). */
+    const uint8_t *cert;
+    size_t cert_len;
+    /* Persists the state; returns 0 on success. */
+    int (*save)(void *arg, const nb_card_state *state);
+    void *save_arg;
+} nb_vcard;
+
+/* Fills a new card's state: PIN 123456, PUK 12345678, full tries, admin
+ * key derived from the master key and serial. how: "fresh", "pin-locked"
+ * or "puk-locked". Returns 0, or -1 for an unknown how or bad serial. */
+int nb_card_state_init(nb_card_state *st, const char *serial, const uint8_t master[NB_KEY_LEN],
+                       const char *how);
+
+/* Power on or reset: clears security status, selection and SM session. */
+void nb_vcard_power(nb_vcard *card);
+
+/* Processes one command APDU; writes response data and SW into resp
+ * (cap >= 258 + 2). Returns the response length (always >= 2). */
+size_t nb_vcard_process(nb_vcard *card, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap);
+
+/* The card's ATR (T=1; historical bytes carry "AKIS" and "NB"). */
+extern const uint8_t nb_vcard_atr[];
+extern const size_t nb_vcard_atr_len;
+
+#endif

@@ -1,0 +1,121 @@
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "hex.h"
+
+static int parse_unsigned(const char *s, unsigned max, unsigned *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v > max)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int copy_digits(const char *s, size_t min, size_t max, char *out)
+{
+    size_t n = strlen(s);
+    if (n < min || n > max)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+    memcpy(out, s, n + 1);
+    return 0;
+}
+
+int nb_state_load(const char *path, nb_card_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    char line[256];
+    unsigned seen = 0, flag = 0;
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *eq = strchr(line, '=');
+        if (line[0] == '\0' || line[0] == '#')
+            continue;
+        if (eq == NULL) {
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        const char *key = line, *value = eq + 1;
+        if (strcmp(key, "serial") == 0 && strlen(value) >= 1 && strlen(value) <= NB_SERIAL_MAX) {
+            memcpy(st->serial, value, strlen(value) + 1);
+            seen |= 1;
+        } else if (strcmp(key, "pin") == 0) {
+            rc = copy_digits(value, NB_PIN_MIN, NB_PIN_MAX, st->pin);
+            seen |= 2;
+        } else if (strcmp(key, "pin_tries") == 0) {
+            rc = parse_unsigned(value, NB_PIN_TRIES, &st->pin_tries);
+            seen |= 4;
+        } else if (strcmp(key, "puk") == 0) {
+            rc = copy_digits(value, NB_PUK_LEN, NB_PUK_LEN, st->puk);
+            seen |= 8;
+        } else if (strcmp(key, "puk_tries") == 0) {
+            rc = parse_unsigned(value, NB_PUK_TRIES, &st->puk_tries);
+            seen |= 16;
+        } else if (strcmp(key, "new_pin_required") == 0) {
+            rc = parse_unsigned(value, 1, &flag);
+            st->new_pin_required = (int)flag;
+            seen |= 32;
+        } else if (strcmp(key, "admin_key") == 0) {
+            rc = nb_hex_decode(value, strlen(value), st->admin_key, NB_KEY_LEN) == NB_KEY_LEN ? 0 : -1;
+            seen |= 64;
+        } else {
+            rc = -1;
+        }
+    }
+    OPENSSL_cleanse(line, sizeof(line));
+    fclose(f);
+    if (rc != 0 || seen != 127) {
+        OPENSSL_cleanse(st, sizeof(*st));
+        return -1;
+    }
+    return 0;
+}
+
+int nb_state_save(const char *path, const nb_card_state *st)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+        return -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    char key_hex[2 * NB_KEY_LEN + 1];
+    nb_hex_encode(st->admin_key, NB_KEY_LEN, key_hex);
+    char text[512];
+    int n = snprintf(text, sizeof(text),
+                     "# nesbridge virtual NES card (test card: secrets in clear)\n"
+                     "serial=%s\npin=%s\npin_tries=%u\npuk=%s\npuk_tries=%u\n"
+                     "new_pin_required=%d\nadmin_key=%s\n",
+                     st->serial, st->pin, st->pin_tries, st->puk, st->puk_tries,
+                     st->new_pin_required, key_hex);
+    OPENSSL_cleanse(key_hex, sizeof(key_hex));
+    int rc = -1;
+    if (n > 0 && (size_t)n < sizeof(text) && write(fd, text, (size_t)n) == n && fsync(fd) == 0)
+        rc = 0;
+    OPENSSL_cleanse(text, sizeof(text));
+    if (close(fd) != 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -1;
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}
