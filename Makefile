@@ -33,6 +33,8 @@ VCARD_OBJS := $(VCARD_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/host/hex.o $(BUILD)/host/a
 
 IT_BINS := $(BUILD)/tests/it_host
 
+.SECONDARY:
+
 .PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down
 
 all: $(HOST_BIN) $(VCARD_BIN)

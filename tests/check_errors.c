@@ -1,0 +1,70 @@
+/* The error table, and the PC/SC constants checked against pcsc-lite's own
+ * header (tests may include it; the host's modules may not). */
+#include <string.h>
+
+#include <PCSC/pcsclite.h>
+
+#include "errors.h"
+#include "testutil.h"
+
+START_TEST(table_is_complete_and_ordered)
+{
+    for (int i = 0; i < NB_ERROR_COUNT; i++) {
+        const char *name = nb_error_name((nb_error)i);
+        ck_assert_ptr_nonnull(name);
+        ck_assert_int_eq(nb_error_from_name(name), i);
+        ck_assert_uint_gt(strlen(nb_error_message((nb_error)i)), 5);
+        for (int j = 0; j < i; j++)
+            ck_assert_str_ne(name, nb_error_name((nb_error)j));
+    }
+    ck_assert_int_eq(nb_error_from_name("no-such-code"), NB_ERROR_COUNT);
+}
+END_TEST
+
+START_TEST(pcsc_codes_map)
+{
+    ck_assert_uint_eq(NB_SCARD_E_NO_SERVICE, (uint32_t)SCARD_E_NO_SERVICE);
+    ck_assert_uint_eq(NB_SCARD_W_REMOVED_CARD, (uint32_t)SCARD_W_REMOVED_CARD);
+    ck_assert_uint_eq(NB_SCARD_E_UNSUPPORTED_FEATURE, (uint32_t)SCARD_E_UNSUPPORTED_FEATURE);
+    ck_assert_uint_eq(NB_SCARD_E_NO_READERS_AVAILABLE, (uint32_t)SCARD_E_NO_READERS_AVAILABLE);
+    ck_assert_int_eq(nb_error_from_pcsc((uint32_t)SCARD_S_SUCCESS), NB_OK);
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_E_NO_SERVICE)), "no-service");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_E_SERVICE_STOPPED)), "no-service");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_E_NO_SMARTCARD)), "no-smartcard");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_W_REMOVED_CARD)), "removed-card");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_W_RESET_CARD)), "reset-card");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_E_SHARING_VIOLATION)), "sharing-violation");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_E_UNKNOWN_READER)), "unknown-reader");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_W_UNRESPONSIVE_CARD)), "unresponsive-card");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_W_UNPOWERED_CARD)), "unpowered-card");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_E_CANCELLED)), "system-cancelled");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_E_TIMEOUT)), "timeout");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc((uint32_t)SCARD_E_NOT_TRANSACTED)), "not-transacted");
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc(0x80100099u)), "unknown-error");
+    ck_assert(nb_pcsc_context_lost((uint32_t)SCARD_E_NO_SERVICE));
+    ck_assert(!nb_pcsc_context_lost((uint32_t)SCARD_W_REMOVED_CARD));
+}
+END_TEST
+
+START_TEST(status_words_map)
+{
+    ck_assert_str_eq(nb_sw_name(0x9000), "success");
+    ck_assert_str_eq(nb_sw_name(0x63C2), "wrong-secret");
+    ck_assert_str_eq(nb_sw_name(0x6983), "blocked");
+    ck_assert_str_eq(nb_sw_name(0x6988), "sm-objects-incorrect");
+    ck_assert_ptr_null(nb_sw_name(0x6F00));
+}
+END_TEST
+
+static Suite *errors_suite(void)
+{
+    Suite *s = suite_create("errors");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, table_is_complete_and_ordered);
+    tcase_add_test(tc, pcsc_codes_map);
+    tcase_add_test(tc, status_words_map);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+NB_CHECK_MAIN(errors_suite)
