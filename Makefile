@@ -23,7 +23,9 @@ HOST_OBJS := $(HOST_CORE:%=$(BUILD)/host/%.o)
 HOST_BIN := $(BUILD)/nesbridge-host
 
 UNIT_TESTS := frame jsonguard hex apdu policy origin caller config errors protocol dispatch relay
-UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/check_%)
+CARD_TESTS := sm card
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/check_%) $(CARD_TESTS:%=$(BUILD)/tests/check_%)
+VCARD_LIB := $(BUILD)/vcard/card.o $(BUILD)/vcard/sm.o $(BUILD)/vcard/state.o
 
 VCARD_BIN := $(BUILD)/nesbridge-vcard
 VCARD_SRCS := vcard/main.c vcard/card.c vcard/state.c vcard/vpcd.c vcard/sm.c
@@ -58,6 +60,11 @@ $(VCARD_BIN): $(VCARD_OBJS)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/fake_backend.o $(HOST_OBJS)
+	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
+
+# Card unit tests link the card's logic instead of the host's.
+$(BUILD)/tests/check_sm $(BUILD)/tests/check_card: $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o \
+		$(VCARD_LIB) $(BUILD)/host/hex.o $(BUILD)/host/apdu.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(BUILD)/tests/it_host: $(BUILD)/tests/it_host.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
