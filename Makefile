@@ -67,7 +67,7 @@ $(BUILD)/tests/check_sm $(BUILD)/tests/check_card: $(BUILD)/tests/check_%: $(BUI
 		$(VCARD_LIB) $(BUILD)/host/hex.o $(BUILD)/host/apdu.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
-$(BUILD)/tests/it_host: $(BUILD)/tests/it_host.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
+$(BUILD)/tests/it_%: $(BUILD)/tests/it_%.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(BUILD)/tests/pcsc-probe: $(BUILD)/tests/pcsc_probe.o $(BUILD)/host/pcsc.o $(BUILD)/host/hex.o

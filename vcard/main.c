@@ -23,6 +23,9 @@
 
 #define MAX_CONTROL_CLIENTS 4
 #define RECONNECT_MS 50
+/* pcscd polls the reader about every 400 ms: a card put back sooner would
+ * look to it as if it had never left, so stay out at least this long. */
+#define MIN_OUT_MS 600
 /* Demo-only authority master key (docs/card-profile.md). Never a real key. */
 #define DEMO_MASTER_KEY "4E4553425249444745444D4F4B455931"
 
@@ -35,6 +38,7 @@ typedef struct {
     int mute;
     long remove_after; /* pull the card after this many more APDUs; -1 off */
     unsigned long apdus;
+    double removed_at; /* monotonic seconds */
     int listen_fd;
     int clients[MAX_CONTROL_CLIENTS];
 } vcard;
@@ -52,10 +56,19 @@ static int save_state(void *arg, const nb_card_state *st)
     return nb_state_save(arg, st);
 }
 
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void pull_card(vcard *v)
 {
-    if (v->fd >= 0)
+    if (v->fd >= 0) {
         close(v->fd);
+        v->removed_at = monotonic_seconds();
+    }
     v->fd = -1;
     v->inserted = 0;
     nb_vcard_power(&v->card);
@@ -126,10 +139,10 @@ static void control_command(vcard *v, int fd, char *line)
                  v->inserted, v->fd >= 0, v->card.state.serial, v->card.state.pin_tries,
                  v->card.state.puk_tries, v->card.state.new_pin_required, v->apdus);
     } else if (strncmp(line, "reset-state ", 12) == 0) {
-        int was_in = v->inserted;
-        pull_card(v);
+        /* Another card of the same serial: same reader connection, fresh
+         * power-on state. */
         int rc = reinit_state(v, line + 12);
-        v->inserted = was_in;
+        nb_vcard_power(&v->card);
         snprintf(reply, sizeof(reply), rc == 0 ? "ok state %s\n" : "error bad state %s\n",
                  line + 12);
     } else if (strcmp(line, "mute on") == 0 || strcmp(line, "mute off") == 0) {
@@ -232,7 +245,8 @@ static void serve(vcard *v)
 {
     static uint8_t buf[NB_APDU_MAX_BYTES];
     while (!stop_requested) {
-        if (v->inserted && v->fd < 0)
+        if (v->inserted && v->fd < 0 &&
+            monotonic_seconds() - v->removed_at >= MIN_OUT_MS / 1000.0)
             v->fd = nb_vpcd_connect(v->host, v->port);
         struct pollfd fds[2 + MAX_CONTROL_CLIENTS];
         nfds_t n = 0;

@@ -1,0 +1,261 @@
+/* Integration: build/nesbridge-host through real frames, against a real
+ * pcscd with the virtual reader and the virtual NES card (make vcard-up). */
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hostproc.h"
+#include "testutil.h"
+
+static hostproc host;
+
+static void setup(void)
+{
+    vcard_control("insert");
+    vcard_control("reset-state fresh");
+    vcard_wait_present(1);
+    host_start(&host, IT_CHROME_CALLER);
+    cJSON *r = host_call(&host, "hello", "{\"protocol\":1}");
+    ck_assert_str_eq(reply_code(r), "ok");
+    cJSON_Delete(r);
+}
+
+static void teardown(void)
+{
+    ck_assert_int_eq(host_close(&host, 1000), 0);
+}
+
+static int connect_card(const char *share)
+{
+    char args[256];
+    snprintf(args, sizeof(args), "{\"reader\":\"" IT_READER "\",\"share\":\"%s\"}", share);
+    cJSON *r = host_call(&host, "connect", args);
+    ck_assert_str_eq(reply_code(r), "ok");
+    ck_assert_str_eq(reply_result(r, "atr")->valuestring, "3B88018066414B49534E4273");
+    int handle = reply_result(r, "handle")->valueint;
+    cJSON_Delete(r);
+    return handle;
+}
+
+/* Transmits; returns "SW" or the error code, data copied into data. */
+static const char *transmit(int handle, const char *apdu, char *data, size_t cap)
+{
+    static char result[64];
+    char args[512];
+    snprintf(args, sizeof(args), "{\"handle\":%d,\"apdu\":\"%s\"}", handle, apdu);
+    cJSON *r = host_call(&host, "transmit", args);
+    if (strcmp(reply_code(r), "ok") == 0) {
+        snprintf(result, sizeof(result), "%s", reply_result(r, "sw")->valuestring);
+        if (data != NULL)
+            snprintf(data, cap, "%s", reply_result(r, "data")->valuestring);
+    } else {
+        snprintf(result, sizeof(result), "%s", reply_code(r));
+    }
+    cJSON_Delete(r);
+    return result;
+}
+
+START_TEST(lists_the_virtual_reader_with_its_atr)
+{
+    cJSON *r = host_call(&host, "list-readers", NULL);
+    ck_assert_str_eq(reply_code(r), "ok");
+    const cJSON *readers = reply_result(r, "readers");
+    int found = 0;
+    const cJSON *reader;
+    cJSON_ArrayForEach(reader, readers) {
+        if (strcmp(cJSON_GetObjectItem(reader, "name")->valuestring, IT_READER) != 0)
+            continue;
+        found = 1;
+        ck_assert_str_eq(cJSON_GetObjectItem(reader, "atr")->valuestring, "3B88018066414B49534E4273");
+        ck_assert_ptr_nonnull(cJSON_GetObjectItem(reader, "pinpad"));
+    }
+    ck_assert(found);
+    cJSON_Delete(r);
+}
+END_TEST
+
+START_TEST(connect_select_read_disconnect)
+{
+    int h = connect_card("shared");
+    char data[4096];
+    ck_assert_str_eq(transmit(h, "00A4040C07504B43532D3135", NULL, 0), "9000");
+    ck_assert_str_eq(transmit(h, "00A4000C02C000", NULL, 0), "9000");
+    ck_assert_str_eq(transmit(h, "00B0000004", data, sizeof(data)), "9000");
+    ck_assert_msg(strncmp(data, "3082", 4) == 0, "EF.CERT does not start a DER sequence: %s", data);
+    ck_assert_str_eq(transmit(h, "00CA005A00", data, sizeof(data)), "9000");
+    ck_assert_str_eq(data, "4E4230303030303030303031"); /* NB0000000001 */
+    char args[64];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", h);
+    cJSON *r = host_call(&host, "status", args);
+    ck_assert_str_eq(reply_result(r, "reader")->valuestring, IT_READER);
+    ck_assert_str_eq(reply_result(r, "protocol")->valuestring, "t1");
+    cJSON_Delete(r);
+    r = host_call(&host, "disconnect", args);
+    ck_assert_str_eq(reply_code(r), "ok");
+    cJSON_Delete(r);
+    ck_assert_str_eq(transmit(h, "00A4000C023F00", NULL, 0), "invalid-handle");
+}
+END_TEST
+
+START_TEST(verify_with_data_is_refused_and_spends_nothing)
+{
+    int h = connect_card("shared");
+    ck_assert_str_eq(transmit(h, "0020008108313131313131FFFF", NULL, 0), "not-allowed");
+    ck_assert_str_eq(transmit(h, "002C0381", NULL, 0), "not-allowed");
+    ck_assert_str_eq(transmit(h, "0024018108313131313131FFFF", NULL, 0), "not-allowed");
+    ck_assert_str_eq(transmit(h, "00200081", NULL, 0), "63C3"); /* tries untouched */
+    ck_assert_ptr_nonnull(strstr(vcard_control("status"), "pin_tries=3"));
+}
+END_TEST
+
+START_TEST(removal_while_connected)
+{
+    int h = connect_card("shared");
+    ck_assert_str_eq(transmit(h, "00A4000C023F00", NULL, 0), "9000");
+    vcard_control("remove");
+    vcard_wait_present(0);
+    ck_assert_str_eq(transmit(h, "00A4000C023F00", NULL, 0), "removed-card");
+    vcard_control("insert");
+    vcard_wait_present(1);
+    int h2 = connect_card("shared");
+    ck_assert_str_eq(transmit(h2, "00A4000C023F00", NULL, 0), "9000");
+}
+END_TEST
+
+START_TEST(wait_sees_removal_and_is_cancellable)
+{
+    /* A wait that nothing ends is cancelled by the page's next request. */
+    host_send(&host, "{\"id\":\"w1\",\"cmd\":\"wait-for-change\",\"origin\":\"" IT_ORIGIN "\",\"args\":"
+                     "{\"readers\":{\"" IT_READER "\":[\"present\"],\"nesbridge Virtual Reader 00 01\":[\"empty\"]},"
+                     "\"timeout_ms\":60000}}");
+    usleep(300000);
+    double t0 = now_seconds();
+    host_send(&host, "{\"id\":\"c1\",\"cmd\":\"cancel\",\"origin\":\"" IT_ORIGIN "\"}");
+    cJSON *wait = host_recv(&host, 1000);
+    ck_assert_str_eq(reply_code(wait), "system-cancelled");
+    cJSON_Delete(wait);
+    cJSON_Delete(host_recv(&host, 1000));
+    ck_assert_double_lt(now_seconds() - t0, 0.5);
+
+    host_send(&host, "{\"id\":\"w2\",\"cmd\":\"wait-for-change\",\"origin\":\"" IT_ORIGIN "\",\"args\":"
+                     "{\"readers\":{\"" IT_READER "\":[\"present\"],\"nesbridge Virtual Reader 00 01\":[\"empty\"]},"
+                     "\"timeout_ms\":10000}}");
+    usleep(200000);
+    vcard_control("remove");
+    cJSON *r = host_recv(&host, 5000);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(cJSON_GetObjectItem(r, "id")->valuestring, "w2");
+    ck_assert_str_eq(reply_code(r), "ok");
+    const cJSON *first = cJSON_GetArrayItem(reply_result(r, "readers"), 0);
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(first, "changed")));
+    ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(first, "state"), 0)->valuestring, "empty");
+    cJSON_Delete(r);
+}
+END_TEST
+
+START_TEST(cancelled_wait_reply_order)
+{
+    host_send(&host, "{\"id\":\"w\",\"cmd\":\"wait-for-change\",\"origin\":\"" IT_ORIGIN "\",\"args\":"
+                     "{\"readers\":{\"" IT_READER "\":[\"present\"],\"nesbridge Virtual Reader 00 01\":[\"empty\"]},"
+                     "\"timeout_ms\":60000}}");
+    usleep(300000);
+    host_send(&host, "{\"id\":\"c\",\"cmd\":\"cancel\",\"origin\":\"" IT_ORIGIN "\"}");
+    cJSON *wait = host_recv(&host, 1000);
+    ck_assert_ptr_nonnull(wait);
+    ck_assert_str_eq(cJSON_GetObjectItem(wait, "id")->valuestring, "w");
+    ck_assert_str_eq(reply_code(wait), "system-cancelled");
+    cJSON *cancel = host_recv(&host, 1000);
+    ck_assert(cJSON_IsTrue(reply_result(cancel, "cancelled")));
+    cJSON_Delete(wait);
+    cJSON_Delete(cancel);
+}
+END_TEST
+
+START_TEST(eof_releases_card_and_transaction)
+{
+    int h = connect_card("exclusive");
+    char args[64];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", h);
+    cJSON *r = host_call(&host, "begin-transaction", args);
+    ck_assert_str_eq(reply_code(r), "ok");
+    cJSON_Delete(r);
+    /* A second host is kept out while the first holds the card. */
+    hostproc other;
+    host_start(&other, IT_CHROME_CALLER);
+    cJSON_Delete(host_call(&other, "hello", "{\"protocol\":1}"));
+    r = host_call(&other, "connect", "{\"reader\":\"" IT_READER "\"}");
+    ck_assert_str_eq(reply_code(r), "sharing-violation");
+    cJSON_Delete(r);
+    double t0 = now_seconds();
+    ck_assert_int_eq(host_close(&host, 1000), 0);
+    ck_assert_double_lt(now_seconds() - t0, 1.0);
+    r = host_call(&other, "connect", "{\"reader\":\"" IT_READER "\",\"share\":\"exclusive\"}");
+    ck_assert_str_eq(reply_code(r), "ok");
+    cJSON_Delete(r);
+    ck_assert_int_eq(host_close(&other, 1000), 0);
+    host_start(&host, IT_CHROME_CALLER); /* for teardown */
+}
+END_TEST
+
+START_TEST(foreign_callers_and_bad_frames)
+{
+    hostproc other;
+    host_start(&other, "chrome-extension://abcdefghijklmnopabcdefghijklmnop/");
+    cJSON *r = host_call(&other, "hello", "{\"protocol\":1}");
+    ck_assert_str_eq(reply_code(r), "caller-not-allowed");
+    cJSON_Delete(r);
+    ck_assert_int_eq(host_close(&other, 1000), 0);
+
+    uint32_t zero = 0;
+    host_send_raw(&host, &zero, 4);
+    r = host_recv(&host, 1000);
+    ck_assert_str_eq(reply_code(r), "bad-request");
+    cJSON_Delete(r);
+    host_send(&host, "{\"id\":5,\"cmd\":\"list-readers\",\"origin\":\"https://evil.example\"}");
+    r = host_recv(&host, 1000);
+    ck_assert_str_eq(reply_code(r), "origin-not-allowed");
+    cJSON_Delete(r);
+    uint32_t huge = 0xFFFFFFFFu;
+    host_send_raw(&host, &huge, 4);
+    r = host_recv(&host, 1000);
+    ck_assert_str_eq(reply_code(r), "message-too-large");
+    cJSON_Delete(r);
+    ck_assert_int_eq(host_close(&host, 1000), 1);
+    host_start(&host, IT_CHROME_CALLER);
+}
+END_TEST
+
+START_TEST(command_line)
+{
+    char cmd[4096];
+    const char *build = getenv("NB_BUILD") != NULL ? getenv("NB_BUILD") : "build";
+    snprintf(cmd, sizeof(cmd), "'%s/nesbridge-host' --version | grep -q 'nesbridge-host'", build);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "'%s/nesbridge-host' >/dev/null 2>&1", build);
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
+    snprintf(cmd, sizeof(cmd), "'%s/nesbridge-host' --bogus >/dev/null 2>&1", build);
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
+}
+END_TEST
+
+static Suite *host_suite(void)
+{
+    Suite *s = suite_create("host-integration");
+    TCase *tc = tcase_create("pcscd+vcard");
+    tcase_set_timeout(tc, 30);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, lists_the_virtual_reader_with_its_atr);
+    tcase_add_test(tc, connect_select_read_disconnect);
+    tcase_add_test(tc, verify_with_data_is_refused_and_spends_nothing);
+    tcase_add_test(tc, removal_while_connected);
+    tcase_add_test(tc, wait_sees_removal_and_is_cancellable);
+    tcase_add_test(tc, cancelled_wait_reply_order);
+    tcase_add_test(tc, eof_releases_card_and_transaction);
+    tcase_add_test(tc, foreign_callers_and_bad_frames);
+    tcase_add_test(tc, command_line);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+NB_CHECK_MAIN(host_suite)
