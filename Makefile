@@ -33,7 +33,7 @@ VCARD_SRCS := vcard/main.c vcard/card.c vcard/state.c vcard/vpcd.c vcard/sm.c
 VCARD_OBJS := $(VCARD_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/host/hex.o $(BUILD)/host/apdu.o \
               $(BUILD)/host/frame.o
 
-IT_BINS := $(BUILD)/tests/it_host
+IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/pcsc-probe
 
 .SECONDARY:
 
@@ -67,7 +67,11 @@ $(BUILD)/tests/check_sm $(BUILD)/tests/check_card: $(BUILD)/tests/check_%: $(BUI
 		$(VCARD_LIB) $(BUILD)/host/hex.o $(BUILD)/host/apdu.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
-$(BUILD)/tests/it_%: $(BUILD)/tests/it_%.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
+$(BUILD)/tests/it_card: $(BUILD)/tests/it_card.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o \
+		$(BUILD)/host/pcsc.o $(BUILD)/host/hex.o $(BUILD)/vcard/sm.o
+	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
+
+$(BUILD)/tests/it_host: $(BUILD)/tests/it_host.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(BUILD)/tests/pcsc-probe: $(BUILD)/tests/pcsc_probe.o $(BUILD)/host/pcsc.o $(BUILD)/host/hex.o
@@ -83,7 +87,7 @@ deps:
 unit: $(UNIT_BINS)
 	@sh tests/run_units.sh $(UNIT_BINS)
 
-integration: $(HOST_BIN) $(VCARD_BIN) $(IT_BINS)
+integration: $(HOST_BIN) $(VCARD_BIN) $(IT_BINS) $(BUILD)/pki/card-cert.der
 	@sh tests/run_integration.sh $(BUILD)
 
 check: deps
@@ -108,8 +112,11 @@ vcard-down:
 	@sh tests/vcard.sh down $(BUILD)
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/tests/demo_client $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der
 	@sh tests/demo.sh $(BUILD)
+
+$(BUILD)/tests/demo_client: $(BUILD)/tests/demo_client.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
+	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 clean:
 	rm -rf $(BUILD)

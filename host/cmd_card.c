@@ -205,8 +205,16 @@ uint32_t nb_card_transmit(nb_session *s, nb_handle *h, const uint8_t *cmd, size_
     nb_log_apdu("card <", cmd, cmd_len, secret);
     uint32_t rv = s->backend->transmit(s->backend->self, h->card, h->protocol, cmd, cmd_len, resp,
                                        resp_len);
-    if (rv == NB_SCARD_S_SUCCESS && *resp_len < 2)
-        return NB_SCARD_F_COMM_ERROR; /* a response always ends in SW1 SW2 */
+    if (rv == NB_SCARD_S_SUCCESS && *resp_len < 2) {
+        /* A response always ends in SW1 SW2; none means the card left or
+         * stopped answering (the reader driver says so this way). */
+        uint32_t state = 0, protocol = 0;
+        uint8_t atr[NB_MAX_ATR];
+        size_t atr_len = 0;
+        uint32_t st = s->backend->status(s->backend->self, h->card, &state, &protocol, atr, &atr_len);
+        *resp_len = 0;
+        return st != NB_SCARD_S_SUCCESS ? st : NB_SCARD_E_COMM_DATA_LOST;
+    }
     if (rv == NB_SCARD_S_SUCCESS)
         nb_log_response("card >", resp, *resp_len, secret);
     return rv;

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs the Debian packages that building and testing need, when any is
+# missing. Needs root for the install; otherwise says what to run.
+set -eu
+packages="make gcc clang pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libcjson-dev check
+libssl-dev openssl valgrind procps ca-certificates"
+missing=""
+for p in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing Debian packages:$missing" >&2
+    echo "deps: run: sudo apt-get install -y --no-install-recommends$missing" >&2
+    exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Starts pcscd + the virtual card, runs the integration tests, stops them.
+set -u
+build=${1:-build}
+sh tests/vcard.sh up "$build" || exit 1
+trap 'sh tests/vcard.sh down "$build" >/dev/null' EXIT INT TERM
+failed=0
+for test in it_card it_host; do
+    NB_BUILD="$build" "$build/tests/$test" || failed=1
+done
+exit $failed
