@@ -90,12 +90,14 @@ unit: $(UNIT_BINS)
 integration: $(HOST_BIN) $(VCARD_BIN) $(IT_BINS) $(BUILD)/pki/card-cert.der
 	@sh tests/run_integration.sh $(BUILD)
 
+# Both compilers must build warning-free; then unit tests plain, under
+# ASan+UBSan and under valgrind; integration tests against pcscd last.
 check: deps
+	$(MAKE) CC=clang BUILD=$(BUILD)/clang all
 	$(MAKE) all unit
-	$(MAKE) integration
 	$(MAKE) asan
 	$(MAKE) valgrind
-	$(MAKE) CC=clang BUILD=$(BUILD)/clang all
+	$(MAKE) integration
 
 asan:
 	$(MAKE) BUILD=$(BUILD)/asan OPT=-O1 \
