@@ -183,31 +183,42 @@ static nb_error fail_and_note(nb_session *s, nb_outcome *out, uint32_t rv)
     return nb_fail_pcsc(out, rv);
 }
 
+/* Gets the context and the present readers' names into states[].reader
+ * (names points into the caller's buffer). */
+static nb_error current_readers(nb_session *s, nb_context *ctx, char *names, size_t names_cap,
+                                nb_reader_state *states, size_t *n, nb_outcome *out)
+{
+    uint32_t rv = nb_session_context(s, ctx);
+    if (rv != NB_SCARD_S_SUCCESS)
+        return nb_fail_pcsc(out, rv);
+    rv = read_reader_names(s, *ctx, names, names_cap);
+    if (rv != NB_SCARD_S_SUCCESS)
+        return fail_and_note(s, out, rv);
+    const char *list[MAX_READERS];
+    *n = split_names(names, list, MAX_READERS);
+    for (size_t i = 0; i < *n; i++)
+        states[i].reader = list[i];
+    return NB_OK;
+}
+
 nb_error nb_cmd_list_readers(nb_session *s, const cJSON *args, nb_outcome *out)
 {
     (void)args;
     nb_context ctx;
-    uint32_t rv = nb_session_context(s, &ctx);
-    if (rv != NB_SCARD_S_SUCCESS)
-        return nb_fail_pcsc(out, rv);
     char names[READER_LIST_BYTES];
-    rv = read_reader_names(s, ctx, names, sizeof(names));
-    if (rv != NB_SCARD_S_SUCCESS)
-        return fail_and_note(s, out, rv);
-    const char *list[MAX_READERS];
-    size_t n = split_names(names, list, MAX_READERS);
     nb_reader_state states[MAX_READERS];
     memset(states, 0, sizeof(states));
-    for (size_t i = 0; i < n; i++)
-        states[i].reader = list[i];
-    rv = snapshot(s, ctx, states, n);
+    size_t n = 0;
+    if (current_readers(s, &ctx, names, sizeof(names), states, &n, out) != NB_OK)
+        return out->err;
+    uint32_t rv = snapshot(s, ctx, states, n);
     if (rv != NB_SCARD_S_SUCCESS)
         return fail_and_note(s, out, rv);
     cJSON *result = cJSON_CreateObject();
     cJSON *readers = cJSON_AddArrayToObject(result, "readers");
     for (size_t i = 0; i < n; i++) {
         cJSON *entry = reader_entry(&states[i]);
-        add_pinpad_features(s, ctx, list[i], entry);
+        add_pinpad_features(s, ctx, states[i].reader, entry);
         cJSON_AddItemToArray(readers, entry);
     }
     out->result = result;
@@ -215,12 +226,12 @@ nb_error nb_cmd_list_readers(nb_session *s, const cJSON *args, nb_outcome *out)
 }
 
 /* True when the readers the page knows are exactly the ones present. */
-static int same_reader_set(const cJSON *known, const char **list, size_t n)
+static int same_reader_set(const cJSON *known, const nb_reader_state *states, size_t n)
 {
     if ((size_t)cJSON_GetArraySize(known) != n)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (cJSON_GetObjectItemCaseSensitive(known, list[i]) == NULL)
+        if (cJSON_GetObjectItemCaseSensitive(known, states[i].reader) == NULL)
             return 0;
     return 1;
 }
@@ -259,29 +270,22 @@ nb_error nb_cmd_wait_for_change(nb_session *s, const cJSON *args, nb_outcome *ou
     }
 
     nb_context ctx;
-    uint32_t rv = nb_session_context(s, &ctx);
-    if (rv != NB_SCARD_S_SUCCESS)
-        return nb_fail_pcsc(out, rv);
     char names[READER_LIST_BYTES];
-    rv = read_reader_names(s, ctx, names, sizeof(names));
-    if (rv != NB_SCARD_S_SUCCESS)
-        return fail_and_note(s, out, rv);
-    const char *list[MAX_READERS];
-    size_t n = split_names(names, list, MAX_READERS);
-    for (size_t i = 0; i < n; i++)
-        states[i].reader = list[i];
+    size_t n = 0;
+    if (current_readers(s, &ctx, names, sizeof(names), states, &n, out) != NB_OK)
+        return out->err;
     /* The PnP pseudo-reader reports readers coming and going. */
     states[n].reader = NB_PNP_READER;
-    rv = snapshot(s, ctx, states, n + 1);
+    uint32_t rv = snapshot(s, ctx, states, n + 1);
     if (rv != NB_SCARD_S_SUCCESS)
         return fail_and_note(s, out, rv);
-    if (!same_reader_set(known, list, n))
+    if (!same_reader_set(known, states, n))
         return wait_result(states, n, 1, out);
 
     /* Wait from what the page knows for its readers, and from now for the
      * reader list. */
     for (size_t i = 0; i < n; i++) {
-        const cJSON *page_state = cJSON_GetObjectItemCaseSensitive(known, list[i]);
+        const cJSON *page_state = cJSON_GetObjectItemCaseSensitive(known, states[i].reader);
         nb_state_from_json(page_state, &states[i].current_state);
         uint32_t actual = states[i].event_state & ~NB_STATE_CHANGED;
         /* Already different: answer at once. */
