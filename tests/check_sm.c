@@ -29,10 +29,10 @@ static uint8_t k_ifd[16], k_ic[16];
 
 static void fixed_keys(void)
 {
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < 16; i++)
         k_ifd[i] = (uint8_t)(0xA0 + i);
-        k_ic[i] = (uint8_t)(0xB0 + i);
-    }
+    /* K.IC = CMAC(K_admin, 02 || RND.IC || RND.IFD) */
+    ck_assert_int_eq(nb_hex_decode("CC12D9AB9BA77A211F4C8855D7C6ADF9", 32, k_ic, 16), 16);
 }
 
 START_TEST(key_derivation)
@@ -57,20 +57,24 @@ START_TEST(mutual_authentication)
     ck_assert_int_eq(nb_auth_terminal_request(admin, rnd_ic, rnd_ifd, k_ifd, request), 0);
     assert_hex(request, 40, "9546996DC6E508B848DA09FFF00BA2FC4323E0EB6D937B35DD7216A07AE7E528"
                             "BF85E816C97EEEC0");
-    ck_assert_int_eq(nb_auth_card_answer(admin, rnd_ic, request, k_ic, answer, learned_ifd), 0);
-    assert_hex(answer, 40, "131052A403E8F2E9CA2BCEE08F10D73ACDB837A32937F9CC2C6DEA9E89E47DE9"
-                           "8D39C035B79B207F");
+    uint8_t card_k_ic[16], expected_k_ic[16];
+    ck_assert_int_eq(nb_auth_card_key(admin, rnd_ic, rnd_ifd, expected_k_ic), 0);
+    ck_assert_int_eq(memcmp(expected_k_ic, k_ic, 16), 0);
+    ck_assert_int_eq(nb_auth_card_answer(admin, rnd_ic, request, answer, learned_ifd, card_k_ic), 0);
+    assert_hex(answer, 40, "131052A403E8F2E9CA2BCEE08F10D73AB295D98608D694BDF2F11D17E3A5287B"
+                           "215C0D552E85733C");
     ck_assert_int_eq(memcmp(learned_ifd, k_ifd, 16), 0);
+    ck_assert_int_eq(memcmp(card_k_ic, k_ic, 16), 0);
     ck_assert_int_eq(nb_auth_terminal_check(admin, rnd_ic, rnd_ifd, answer, learned_ic), 0);
     ck_assert_int_eq(memcmp(learned_ic, k_ic, 16), 0);
     /* A flipped bit, a stale challenge or another card's key fail. */
     request[3] ^= 1;
-    ck_assert_int_eq(nb_auth_card_answer(admin, rnd_ic, request, k_ic, answer, learned_ifd), -1);
+    ck_assert_int_eq(nb_auth_card_answer(admin, rnd_ic, request, answer, learned_ifd, card_k_ic), -1);
     request[3] ^= 1;
     uint8_t other_challenge[8] = {0};
-    ck_assert_int_eq(nb_auth_card_answer(admin, other_challenge, request, k_ic, answer, learned_ifd), -1);
+    ck_assert_int_eq(nb_auth_card_answer(admin, other_challenge, request, answer, learned_ifd, card_k_ic), -1);
     admin[0] ^= 1;
-    ck_assert_int_eq(nb_auth_card_answer(admin, rnd_ic, request, k_ic, answer, learned_ifd), -1);
+    ck_assert_int_eq(nb_auth_card_answer(admin, rnd_ic, request, answer, learned_ifd, card_k_ic), -1);
 }
 END_TEST
 
@@ -80,30 +84,30 @@ START_TEST(secure_messaging_vectors)
     nb_sm_session terminal, card;
     ck_assert_int_eq(nb_sm_start(&terminal, k_ifd, k_ic), 0);
     ck_assert_int_eq(nb_sm_start(&card, k_ifd, k_ic), 0);
-    assert_hex(terminal.k_enc, 16, "5883E6C9DE5885F874A540EC13F7D108");
-    assert_hex(terminal.k_mac, 16, "5E79AA4E0275EF207CBEBFD326B85414");
+    assert_hex(terminal.k_enc, 16, "C5CC5B7F723A17E269FE6CE836DC4F7B");
+    assert_hex(terminal.k_mac, 16, "205F0E5561EA684A6473C75822C4AFAB");
 
     const uint8_t rrc[] = {0x00, 0x2C, 0x03, 0x81};
     uint8_t wrapped[400], plain[300], resp[400], data[300];
     size_t wrapped_len, plain_len, resp_len, data_len;
     uint16_t sw;
     ck_assert_int_eq(nb_sm_wrap_command(&terminal, rrc, 4, wrapped, sizeof(wrapped), &wrapped_len), 0);
-    assert_hex(wrapped, wrapped_len, "0C2C03810A8E08AED88DBE30F0770100");
+    assert_hex(wrapped, wrapped_len, "0C2C03810A8E080F6F3028E06656E800");
     ck_assert_int_eq(nb_sm_unwrap_command(&card, wrapped, wrapped_len, plain, sizeof(plain), &plain_len, &sw), 0);
     assert_hex(plain, plain_len, "002C0381");
     ck_assert_int_eq(nb_sm_wrap_response(&card, NULL, 0, 0x9000, resp, sizeof(resp), &resp_len), 0);
-    assert_hex(resp, resp_len, "990290008E08115B2DA8C7AF3B959000");
+    assert_hex(resp, resp_len, "990290008E08152F05DF8CD377039000");
     ck_assert_int_eq(nb_sm_unwrap_response(&terminal, resp, resp_len, data, sizeof(data), &data_len, &sw), 0);
     ck_assert_uint_eq(sw, 0x9000);
 
     const uint8_t get_data[] = {0x00, 0xCA, 0x00, 0x5A, 0x00};
     ck_assert_int_eq(nb_sm_wrap_command(&terminal, get_data, 5, wrapped, sizeof(wrapped), &wrapped_len), 0);
-    assert_hex(wrapped, wrapped_len, "0CCA005A0D9701008E08130EBB0B7F02506000");
+    assert_hex(wrapped, wrapped_len, "0CCA005A0D9701008E08198DDEF3734BE6AC00");
     ck_assert_int_eq(nb_sm_unwrap_command(&card, wrapped, wrapped_len, plain, sizeof(plain), &plain_len, &sw), 0);
     assert_hex(plain, plain_len, "00CA005A00");
     ck_assert_int_eq(nb_sm_wrap_response(&card, (const uint8_t *)"NB0000000001", 12, 0x9000, resp,
                                          sizeof(resp), &resp_len), 0);
-    assert_hex(resp, resp_len, "871101EB99E9A311E6D2F4923F3DDF6A1D74CF990290008E083569D07876C3ED419000");
+    assert_hex(resp, resp_len, "871101FF7890DF866BF5AC8036F3063F05B8CB990290008E088FA0CC7B478E7A079000");
     ck_assert_int_eq(nb_sm_unwrap_response(&terminal, resp, resp_len, data, sizeof(data), &data_len, &sw), 0);
     ck_assert_uint_eq(data_len, 12);
     ck_assert_int_eq(memcmp(data, "NB0000000001", 12), 0);

@@ -291,8 +291,7 @@ static uint16_t cmd_mutual_authenticate(nb_vcard *card, const nb_apdu *a, const 
     card->have_challenge = 0; /* one challenge, one attempt */
     uint8_t k_ic[NB_KEY_LEN], k_ifd[NB_KEY_LEN], answer[NB_AUTH_LEN];
     uint16_t sw = SW_AUTH_FAILED;
-    if (RAND_bytes(k_ic, sizeof(k_ic)) == 1 &&
-        nb_auth_card_answer(card->state.admin_key, card->challenge, data, k_ic, answer, k_ifd) == 0 &&
+    if (nb_auth_card_answer(card->state.admin_key, card->challenge, data, answer, k_ifd, k_ic) == 0 &&
         nb_sm_start(&card->sm, k_ifd, k_ic) == 0) {
         put(r, answer, sizeof(answer));
         sw = SW_OK;

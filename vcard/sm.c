@@ -141,13 +141,24 @@ int nb_auth_terminal_request(const uint8_t admin[NB_KEY_LEN], const uint8_t rnd_
     return rc;
 }
 
+int nb_auth_card_key(const uint8_t admin[NB_KEY_LEN], const uint8_t rnd_ic[NB_RND_LEN],
+                     const uint8_t rnd_ifd[NB_RND_LEN], uint8_t k_ic[NB_KEY_LEN])
+{
+    uint8_t msg[1 + 2 * NB_RND_LEN];
+    msg[0] = 0x02;
+    memcpy(msg + 1, rnd_ic, NB_RND_LEN);
+    memcpy(msg + 1 + NB_RND_LEN, rnd_ifd, NB_RND_LEN);
+    return nb_aes_cmac(admin, msg, sizeof(msg), k_ic);
+}
+
 int nb_auth_card_answer(const uint8_t admin[NB_KEY_LEN], const uint8_t rnd_ic[NB_RND_LEN],
-                        const uint8_t request[NB_AUTH_LEN], const uint8_t k_ic[NB_KEY_LEN],
-                        uint8_t out[NB_AUTH_LEN], uint8_t k_ifd[NB_KEY_LEN])
+                        const uint8_t request[NB_AUTH_LEN], uint8_t out[NB_AUTH_LEN],
+                        uint8_t k_ifd[NB_KEY_LEN], uint8_t k_ic[NB_KEY_LEN])
 {
     uint8_t s[32], r[32];
     int rc = -1;
-    if (open32(admin, request, s) == 0 && CRYPTO_memcmp(s + 8, rnd_ic, NB_RND_LEN) == 0) {
+    if (open32(admin, request, s) == 0 && CRYPTO_memcmp(s + 8, rnd_ic, NB_RND_LEN) == 0 &&
+        nb_auth_card_key(admin, rnd_ic, s, k_ic) == 0) {
         memcpy(r, rnd_ic, NB_RND_LEN);
         memcpy(r + 8, s, NB_RND_LEN); /* RND.IFD */
         memcpy(r + 16, k_ic, NB_KEY_LEN);
@@ -461,8 +472,8 @@ int nb_sm_wrap_response(nb_sm_session *sm, const uint8_t *data, size_t len, uint
     out[pos++] = NB_MAC_LEN;
     memcpy(out + pos, mac, NB_MAC_LEN);
     pos += NB_MAC_LEN;
-    out[pos++] = 0x90;
-    out[pos++] = 0x00;
+    out[pos++] = (uint8_t)(sw >> 8);
+    out[pos++] = (uint8_t)sw;
     *out_len = pos;
     return 0;
 }

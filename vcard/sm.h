@@ -36,14 +36,19 @@ long nb_unpad(const uint8_t *buf, size_t len);
  * Terminal: S = RND.IFD || RND.IC || K.IFD; E = AES-CBC(K_enc, 0, S);
  * M = CMAC(K_mac, E)[0..8]; sends E || M.
  * Card: checks M, decrypts, checks RND.IC, answers E' || M' over
- * R = RND.IC || RND.IFD || K.IC. K_enc, K_mac = KDF(K_admin, 1 / 2). */
+ * R = RND.IC || RND.IFD || K.IC. K_enc, K_mac = KDF(K_admin, 1 / 2).
+ * K.IC = CMAC(K_admin, 02 || RND.IC || RND.IFD): fresh through RND.IC, yet
+ * computable by the authority in advance, so that it can sign the whole
+ * unlock script (authentication and protected commands) in one round. */
 int nb_auth_terminal_request(const uint8_t admin[NB_KEY_LEN], const uint8_t rnd_ic[NB_RND_LEN],
                              const uint8_t rnd_ifd[NB_RND_LEN], const uint8_t k_ifd[NB_KEY_LEN],
                              uint8_t out[NB_AUTH_LEN]);
-/* Returns 0 and fills out and k_ifd when the request is genuine. */
+int nb_auth_card_key(const uint8_t admin[NB_KEY_LEN], const uint8_t rnd_ic[NB_RND_LEN],
+                     const uint8_t rnd_ifd[NB_RND_LEN], uint8_t k_ic[NB_KEY_LEN]);
+/* Returns 0 and fills out, k_ifd and k_ic when the request is genuine. */
 int nb_auth_card_answer(const uint8_t admin[NB_KEY_LEN], const uint8_t rnd_ic[NB_RND_LEN],
-                        const uint8_t request[NB_AUTH_LEN], const uint8_t k_ic[NB_KEY_LEN],
-                        uint8_t out[NB_AUTH_LEN], uint8_t k_ifd[NB_KEY_LEN]);
+                        const uint8_t request[NB_AUTH_LEN], uint8_t out[NB_AUTH_LEN],
+                        uint8_t k_ifd[NB_KEY_LEN], uint8_t k_ic[NB_KEY_LEN]);
 /* Terminal checks the card's answer and learns K.IC. */
 int nb_auth_terminal_check(const uint8_t admin[NB_KEY_LEN], const uint8_t rnd_ic[NB_RND_LEN],
                            const uint8_t rnd_ifd[NB_RND_LEN], const uint8_t answer[NB_AUTH_LEN],
@@ -73,7 +78,8 @@ int nb_sm_unwrap_response(nb_sm_session *sm, const uint8_t *resp, size_t len, ui
  * says why: 6987 (objects missing), 6988 (objects incorrect). */
 int nb_sm_unwrap_command(nb_sm_session *sm, const uint8_t *apdu, size_t len, uint8_t *plain,
                          size_t cap, size_t *plain_len, uint16_t *sw);
-/* Card side: protects a response: DO87 (data), DO99 (SW), DO8E (MAC). */
+/* Card side: protects a response: DO87 (data), DO99 (SW), DO8E (MAC),
+ * then the same SW in clear. */
 int nb_sm_wrap_response(nb_sm_session *sm, const uint8_t *data, size_t len, uint16_t sw,
                         uint8_t *out, size_t cap, size_t *out_len);
 
