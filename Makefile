@@ -18,7 +18,8 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 # Host modules; pcsc.c (the only user of winscard.h) and main.c are kept
 # out of the library so unit tests link against a fake backend.
 HOST_CORE := errors frame jsonguard hex apdu policy origin caller config log \
-             session protocol dispatch cmd_readers cmd_card relay
+             session protocol dispatch cmd_readers cmd_card relay \
+             base64 trust nonce script cmd_script
 HOST_OBJS := $(HOST_CORE:%=$(BUILD)/host/%.o)
 HOST_BIN := $(BUILD)/nesbridge-host
 
@@ -39,7 +40,14 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/pcsc-pro
 
 .PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down
 
-all: $(HOST_BIN) $(VCARD_BIN)
+SIGN_BIN := $(BUILD)/nesbridge-sign
+
+all: $(HOST_BIN) $(VCARD_BIN) $(SIGN_BIN)
+
+# The authority's signing tool: shares only base64 and key ids with the host.
+$(SIGN_BIN): $(BUILD)/host/sign_tool.o $(BUILD)/host/base64.o $(BUILD)/host/trust.o \
+		$(BUILD)/host/hex.o $(BUILD)/host/log.o
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
 $(BUILD)/host/%.o: host/%.c host/*.h | $(BUILD)/host
 	$(CC) $(CFLAGS_ALL) -c $< -o $@

@@ -21,7 +21,7 @@ static nb_error fail_card(nb_session *s, nb_handle *h, nb_outcome *out, uint32_t
     nb_session_note_rv(s, rv);
     /* A handle PC/SC no longer knows is of no use to the page either. */
     if (h != NULL && h->in_use && rv == NB_SCARD_E_INVALID_HANDLE)
-        nb_session_forget_handle(h);
+        nb_session_forget_handle(s, h);
     return nb_fail_pcsc(out, rv);
 }
 
@@ -105,14 +105,14 @@ nb_error nb_cmd_connect(nb_session *s, const cJSON *args, nb_outcome *out)
     const nb_backend *b = s->backend;
     rv = b->connect(b->self, ctx, reader, share, protocols, &h->card, &h->protocol);
     if (rv != NB_SCARD_S_SUCCESS) {
-        nb_session_forget_handle(h);
+        nb_session_forget_handle(s, h);
         return fail_card(s, NULL, out, rv);
     }
     uint32_t state = 0, protocol = 0;
     rv = b->status(b->self, h->card, &state, &protocol, h->atr, &h->atr_len);
     if (rv != NB_SCARD_S_SUCCESS) {
         b->disconnect(b->self, h->card, NB_LEAVE_CARD);
-        nb_session_forget_handle(h);
+        nb_session_forget_handle(s, h);
         return fail_card(s, NULL, out, rv);
     }
     h->in_use = 1;
@@ -137,7 +137,7 @@ nb_error nb_cmd_disconnect(nb_session *s, const cJSON *args, nb_outcome *out)
     if (h->in_transaction)
         b->end_transaction(b->self, h->card, NB_LEAVE_CARD);
     uint32_t rv = b->disconnect(b->self, h->card, disposition);
-    nb_session_forget_handle(h); /* gone for the page whatever PC/SC says */
+    nb_session_forget_handle(s, h); /* gone for the page whatever PC/SC says */
     nb_session_note_rv(s, rv);
     if (rv != NB_SCARD_S_SUCCESS && rv != NB_SCARD_W_REMOVED_CARD &&
         rv != NB_SCARD_E_INVALID_HANDLE)

@@ -32,6 +32,12 @@ static const nb_arg_spec transmit_args[] = {
     {"get_response", NB_ARG_BOOL, 0},
 };
 
+static const nb_arg_spec run_script_args[] = {
+    {"handle", NB_ARG_INTEGER, 1},       {"script", NB_ARG_STRING, 1},
+    {"signature", NB_ARG_STRING, 1},     {"key_id", NB_ARG_STRING, 1},
+    {"new_pin", NB_ARG_STRING, 0},       {"new_pin_confirm", NB_ARG_STRING, 0},
+};
+
 static const nb_command commands[] = {
     {"hello", nb_cmd_hello, ARGS(hello_args), 1},
     {"list-readers", nb_cmd_list_readers, NULL, 0, 0},
@@ -43,6 +49,8 @@ static const nb_command commands[] = {
     {"begin-transaction", nb_cmd_begin_transaction, ARGS(handle_args), 0},
     {"end-transaction", nb_cmd_end_transaction, ARGS(end_transaction_args), 0},
     {"transmit", nb_cmd_transmit, ARGS(transmit_args), 0},
+    {"get-nonce", nb_cmd_get_nonce, ARGS(handle_args), 0},
+    {"run-script", nb_cmd_run_script, ARGS(run_script_args), 0},
 };
 
 const nb_command *nb_command_find(const char *name)

@@ -42,6 +42,8 @@ nb_error nb_cmd_status(nb_session *s, const cJSON *args, nb_outcome *out);
 nb_error nb_cmd_begin_transaction(nb_session *s, const cJSON *args, nb_outcome *out);
 nb_error nb_cmd_end_transaction(nb_session *s, const cJSON *args, nb_outcome *out);
 nb_error nb_cmd_transmit(nb_session *s, const cJSON *args, nb_outcome *out);
+nb_error nb_cmd_get_nonce(nb_session *s, const cJSON *args, nb_outcome *out);
+nb_error nb_cmd_run_script(nb_session *s, const cJSON *args, nb_outcome *out);
 
 /* Sends one APDU on a handle, logging it (data withheld when secret) and
  * checking the response holds a status word. */

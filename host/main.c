@@ -1,16 +1,30 @@
 /* nesbridge-host: started by the browser as a native messaging host. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+
 #include "caller.h"
 #include "config.h"
 #include "log.h"
 #include "relay.h"
 #include "session.h"
+#include "trust.h"
 #include "version.h"
+
+/* Requests may carry a new PIN: every JSON string is wiped before its
+ * memory goes back to the allocator. */
+static void wiping_free(void *p)
+{
+    if (p != NULL)
+        OPENSSL_cleanse(p, malloc_usable_size(p));
+    free(p);
+}
 
 static void usage(FILE *out)
 {
@@ -45,6 +59,8 @@ int main(int argc, char **argv)
     }
     /* A closed pipe must give an error from write(), not kill the host. */
     signal(SIGPIPE, SIG_IGN);
+    cJSON_Hooks hooks = {.malloc_fn = malloc, .free_fn = wiping_free};
+    cJSON_InitHooks(&hooks);
 
     nb_config config;
     char err[512];
@@ -60,9 +76,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "nesbridge-host: cannot open the log file; logging to stderr\n");
     nb_log(NB_LOG_INFO, "started, caller %s", caller == NB_CALLER_ALLOWED ? "allowed" : "refused");
 
+    const char *trust_dirs[] = {NB_TRUST_SYSTEM_DIR, config.trust_dir};
+    nb_trust_store *trust = nb_trust_load(trust_dirs, 2);
+    nb_log(NB_LOG_INFO, "%zu authority keys trusted", nb_trust_count(trust));
+
     nb_session session;
     nb_session_init(&session, nb_pcsc_backend(), &config, caller == NB_CALLER_ALLOWED);
+    session.trust = trust;
     int code = nb_relay_run(&session, STDIN_FILENO, STDOUT_FILENO);
+    nb_trust_free(trust);
 
     nb_log(NB_LOG_INFO, "exiting with %d", code);
     nb_log_close();

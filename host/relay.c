@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "dispatch.h"
 #include "frame.h"
 #include "log.h"
@@ -163,6 +165,8 @@ int nb_relay_run(nb_session *s, int in_fd, int out_fd)
             exit_code = 1;
             break;
         }
+        if (ev.body != NULL)
+            OPENSSL_cleanse(ev.body, ev.len); /* it may have carried a new PIN */
         free(ev.body);
         if (reply != NULL && send_reply(out_fd, reply) != 0) {
             nb_log(NB_LOG_ERROR, "cannot write to stdout; closing");

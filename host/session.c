@@ -14,6 +14,12 @@ void nb_session_init(nb_session *s, const nb_backend *backend, const nb_config *
     s->backend = backend;
     s->config = config;
     s->caller_allowed = caller_allowed;
+    s->clock = NULL;
+}
+
+time_t nb_session_now(const nb_session *s)
+{
+    return s->clock != NULL ? s->clock() : time(NULL);
 }
 
 uint32_t nb_session_context(nb_session *s, nb_context *ctx)
@@ -37,7 +43,7 @@ void nb_session_note_rv(nb_session *s, uint32_t rv)
     nb_log(NB_LOG_INFO, "PC/SC service lost (0x%08X); will reconnect on next request", rv);
     /* The handles belong to the dead context; the release may fail too. */
     for (size_t i = 0; i < NB_MAX_HANDLES; i++)
-        nb_session_forget_handle(&s->handles[i]);
+        nb_session_forget_handle(s, &s->handles[i]);
     s->backend->release(s->backend->self, s->ctx);
     s->have_ctx = 0;
     s->ctx = 0;
@@ -79,8 +85,9 @@ nb_handle *nb_session_new_handle(nb_session *s)
     return NULL;
 }
 
-void nb_session_forget_handle(nb_handle *h)
+void nb_session_forget_handle(nb_session *s, nb_handle *h)
 {
+    nb_nonce_forget_handle(&s->nonces, h->id);
     memset(h, 0, sizeof(*h));
 }
 
@@ -94,7 +101,7 @@ void nb_session_close(nb_session *s)
         if (h->in_transaction)
             b->end_transaction(b->self, h->card, NB_LEAVE_CARD);
         b->disconnect(b->self, h->card, NB_LEAVE_CARD);
-        nb_session_forget_handle(h);
+        nb_session_forget_handle(s, h);
     }
     if (s->have_ctx)
         b->release(b->self, s->ctx);

@@ -6,8 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <time.h>
+
 #include "backend.h"
 #include "config.h"
+#include "nonce.h"
+#include "trust.h"
 
 #define NB_MAX_HANDLES 8
 #define NB_MAX_READER_NAME 128
@@ -45,6 +49,12 @@ typedef struct nb_session {
     nb_handle handles[NB_MAX_HANDLES];
     nb_wait_hooks wait_hooks;
     int last_wait_cancelled; /* the previous wait ended because of input */
+    const nb_trust_store *trust; /* authority keys for signed scripts */
+    nb_nonce_table nonces;
+    time_t (*clock)(void);       /* injectable for tests; time() otherwise */
+    /* Where a new-PIN APDU is built; wiped right after it is sent (tests
+     * check that). */
+    uint8_t pin_apdu[5 + 16];
 } nb_session;
 
 void nb_session_init(nb_session *s, const nb_backend *backend, const nb_config *config,
@@ -59,10 +69,13 @@ uint32_t nb_session_context(nb_session *s, nb_context *ctx);
  * starts afresh. */
 void nb_session_note_rv(nb_session *s, uint32_t rv);
 
+/* Seconds since the epoch, from the injectable clock. */
+time_t nb_session_now(const nb_session *s);
+
 nb_handle *nb_session_find(nb_session *s, uint32_t id);
 /* Returns a free slot with a fresh id, or NULL when all are used. */
 nb_handle *nb_session_new_handle(nb_session *s);
-void nb_session_forget_handle(nb_handle *h);
+void nb_session_forget_handle(nb_session *s, nb_handle *h);
 
 /* Ends open transactions, disconnects every card, releases the context.
  * Used at EOF and on exit. */

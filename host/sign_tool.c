@@ -1,0 +1,165 @@
+/* nesbridge-sign: the authority's side of signed scripts (also used by
+ * tests and the demo site). Private keys stay here, never in the host.
+ *
+ *   nesbridge-sign --key PRIVATE.pem --in SCRIPT.json
+ *       prints {"script": base64, "signature": base64, "key_id": hex}
+ *   nesbridge-sign --verify --pub PUBLIC.pem --in SIGNED.json
+ *       checks a signed script as the host would; exit 0 when it verifies
+ *   nesbridge-sign --key-id KEY.pem
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "base64.h"
+#include "trust.h"
+
+#define MAX_SCRIPT_FILE (192u * 1024u)
+
+static char *read_text(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    char *buf = malloc(MAX_SCRIPT_FILE + 1);
+    size_t n = buf != NULL ? fread(buf, 1, MAX_SCRIPT_FILE + 1, f) : 0;
+    if (f != stdin)
+        fclose(f);
+    if (buf == NULL || n > MAX_SCRIPT_FILE) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static EVP_PKEY *read_key(const char *path, int private_key)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NULL;
+    EVP_PKEY *key = private_key ? PEM_read_PrivateKey(f, NULL, NULL, NULL)
+                                : PEM_read_PUBKEY(f, NULL, NULL, NULL);
+    fclose(f);
+    return key;
+}
+
+static int sign(const char *key_path, const char *in_path)
+{
+    EVP_PKEY *key = read_key(key_path, 1);
+    size_t len = 0;
+    char *script = read_text(in_path, &len);
+    if (key == NULL || script == NULL) {
+        fprintf(stderr, "nesbridge-sign: cannot read %s\n", key == NULL ? key_path : in_path);
+        EVP_PKEY_free(key);
+        free(script);
+        return 1;
+    }
+    int rc = 1;
+    int is_rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA || EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA_PSS;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    unsigned char sig[1024];
+    size_t sig_len = sizeof(sig);
+    char key_id[NB_KEY_ID_HEX + 1];
+    if (md != NULL && EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) == 1 &&
+        (!is_rsa || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+                     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1 &&
+                     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1)) &&
+        EVP_DigestSign(md, sig, &sig_len, (const unsigned char *)script, len) == 1 &&
+        nb_key_id(key, key_id) == 0) {
+        char *script_b64 = nb_base64_encode((const uint8_t *)script, len);
+        char *sig_b64 = nb_base64_encode(sig, sig_len);
+        if (script_b64 != NULL && sig_b64 != NULL) {
+            printf("{\"script\":\"%s\",\"signature\":\"%s\",\"key_id\":\"%s\"}\n", script_b64, sig_b64,
+                   key_id);
+            rc = 0;
+        }
+        free(script_b64);
+        free(sig_b64);
+    } else {
+        fprintf(stderr, "nesbridge-sign: signing failed (P-256 or RSA >= 3072 keys)\n");
+    }
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(key);
+    free(script);
+    return rc;
+}
+
+static int verify(const char *pub_path, const char *in_path)
+{
+    EVP_PKEY *key = read_key(pub_path, 0);
+    size_t len = 0;
+    char *text = read_text(in_path, &len);
+    cJSON *signed_script = text != NULL ? cJSON_Parse(text) : NULL;
+    nb_trust_store *store = nb_trust_load(NULL, 0);
+    int rc = 1;
+    const char *why = "cannot read the key or the signed script";
+    if (key != NULL && signed_script != NULL && store != NULL) {
+        why = "not a P-256 or RSA >= 3072 key";
+        if (nb_trust_add_key(store, key) == 0) {
+            key = NULL; /* owned by the store */
+            const cJSON *s = cJSON_GetObjectItemCaseSensitive(signed_script, "script");
+            const cJSON *g = cJSON_GetObjectItemCaseSensitive(signed_script, "signature");
+            const cJSON *k = cJSON_GetObjectItemCaseSensitive(signed_script, "key_id");
+            size_t script_len = 0, sig_len = 0;
+            uint8_t *script = cJSON_IsString(s) ? nb_base64_decode(s->valuestring, strlen(s->valuestring), &script_len) : NULL;
+            uint8_t *sig = cJSON_IsString(g) ? nb_base64_decode(g->valuestring, strlen(g->valuestring), &sig_len) : NULL;
+            why = "malformed signed script";
+            if (script != NULL && sig != NULL && cJSON_IsString(k)) {
+                nb_error err = nb_trust_verify(store, k->valuestring, script, script_len, sig, sig_len);
+                why = err == NB_ERR_UNKNOWN_KEY ? "signed with another key" : "bad signature";
+                if (err == NB_OK) {
+                    printf("ok %.*s\n", (int)script_len, (const char *)script);
+                    rc = 0;
+                }
+            }
+            free(script);
+            free(sig);
+        }
+    }
+    if (rc != 0)
+        fprintf(stderr, "nesbridge-sign: %s\n", why);
+    nb_trust_free(store);
+    EVP_PKEY_free(key);
+    cJSON_Delete(signed_script);
+    free(text);
+    return rc;
+}
+
+static int print_key_id(const char *path)
+{
+    EVP_PKEY *key = read_key(path, 1);
+    if (key == NULL)
+        key = read_key(path, 0);
+    char id[NB_KEY_ID_HEX + 1];
+    if (key == NULL || nb_key_id(key, id) != 0) {
+        fprintf(stderr, "nesbridge-sign: cannot read a key from %s\n", path);
+        EVP_PKEY_free(key);
+        return 1;
+    }
+    printf("%s\n", id);
+    EVP_PKEY_free(key);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && strcmp(argv[1], "--key") == 0 && strcmp(argv[3], "--in") == 0)
+        return sign(argv[2], argv[4]);
+    if (argc == 6 && strcmp(argv[1], "--verify") == 0 && strcmp(argv[2], "--pub") == 0 &&
+        strcmp(argv[4], "--in") == 0)
+        return verify(argv[3], argv[5]);
+    if (argc == 3 && strcmp(argv[1], "--key-id") == 0)
+        return print_key_id(argv[2]);
+    fprintf(stderr, "usage: nesbridge-sign --key PRIVATE.pem --in SCRIPT.json\n"
+                    "       nesbridge-sign --verify --pub PUBLIC.pem --in SIGNED.json\n"
+                    "       nesbridge-sign --key-id KEY.pem\n");
+    return 2;
+}

@@ -1,0 +1,39 @@
+/* The authority's public keys, pinned: PEM files in directories that only
+ * their owner may write. The page cannot choose a key; a script names the
+ * key it was signed with by key id = SHA-256 of the key's DER
+ * SubjectPublicKeyInfo, in hex. Accepted: ECDSA P-256 with SHA-256 (DER or
+ * raw r||s signatures) and RSA-PSS with SHA-256, MGF1-SHA-256, salt 32
+ * bytes, keys of 3072 bits or more. */
+#ifndef NB_TRUST_H
+#define NB_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+
+#define NB_TRUST_SYSTEM_DIR "/etc/nesbridge/trust.d"
+#define NB_TRUST_MAX_KEYS 16
+#define NB_KEY_ID_HEX 64
+
+typedef struct nb_trust_store nb_trust_store;
+
+/* Loads every acceptable key from the directories (NULL entries skipped).
+ * Unacceptable files are skipped and logged. Never NULL unless no memory. */
+nb_trust_store *nb_trust_load(const char *const dirs[], size_t dir_count);
+void nb_trust_free(nb_trust_store *store);
+/* Adds a key (ownership passes to the store on success). Returns 0, or -1
+ * when the key is not acceptable or the store is full. */
+struct evp_pkey_st;
+int nb_trust_add_key(nb_trust_store *store, struct evp_pkey_st *key);
+size_t nb_trust_count(const nb_trust_store *store);
+
+/* NB_OK, NB_ERR_UNKNOWN_KEY or NB_ERR_BAD_SIGNATURE. */
+nb_error nb_trust_verify(const nb_trust_store *store, const char *key_id, const uint8_t *data,
+                         size_t len, const uint8_t *sig, size_t sig_len);
+
+/* Key id of a public or private key; out holds NB_KEY_ID_HEX + 1.
+ * Returns 0 or -1. */
+int nb_key_id(struct evp_pkey_st *key, char *out);
+
+#endif
