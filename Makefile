@@ -23,7 +23,8 @@ HOST_CORE := errors frame jsonguard hex apdu policy origin caller config log \
 HOST_OBJS := $(HOST_CORE:%=$(BUILD)/host/%.o)
 HOST_BIN := $(BUILD)/nesbridge-host
 
-UNIT_TESTS := frame jsonguard hex apdu policy origin caller config errors protocol dispatch relay log
+UNIT_TESTS := frame jsonguard hex apdu policy origin caller config errors protocol dispatch relay log \
+              script
 CARD_TESTS := sm card
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/check_%) $(CARD_TESTS:%=$(BUILD)/tests/check_%)
 VCARD_LIB := $(BUILD)/vcard/card.o $(BUILD)/vcard/sm.o $(BUILD)/vcard/state.o
@@ -67,7 +68,8 @@ $(HOST_BIN): $(HOST_OBJS) $(BUILD)/host/pcsc.o $(BUILD)/host/main.o
 $(VCARD_BIN): $(VCARD_OBJS)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
-$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/fake_backend.o $(HOST_OBJS)
+$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/fake_backend.o \
+		$(BUILD)/tests/authority.o $(BUILD)/vcard/sm.o $(HOST_OBJS)
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 # Card unit tests link the card's logic instead of the host's.

@@ -168,7 +168,8 @@ static uint32_t f_transmit(void *self, nb_card card, uint32_t protocol, const ui
     f->transmit_calls++;
     f->last_apdu_len = cmd_len < sizeof(f->last_apdu) ? cmd_len : sizeof(f->last_apdu);
     memcpy(f->last_apdu, cmd, f->last_apdu_len);
-    if (f->transmit_rv != NB_SCARD_S_SUCCESS)
+    if (f->transmit_rv != NB_SCARD_S_SUCCESS &&
+        (f->transmit_fail_after == 0 || f->transmit_calls > f->transmit_fail_after))
         return f->transmit_rv;
     if (f->responder != NULL) {
         *resp_len = f->responder(cmd, cmd_len, resp, f->responder_arg);

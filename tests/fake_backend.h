@@ -20,6 +20,7 @@ typedef struct {
     uint8_t atr[NB_MAX_ATR];
     size_t atr_len;
     uint32_t establish_rv, list_rv, connect_rv, transmit_rv, status_rv;
+    int transmit_fail_after; /* > 0: the transmits after this many fail with transmit_rv */
     fake_responder responder;
     void *responder_arg;
     int block_waits; /* get_status_change blocks until cancel or timeout */
