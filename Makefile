@@ -35,7 +35,8 @@ VCARD_SRCS := vcard/main.c vcard/card.c vcard/state.c vcard/vpcd.c vcard/sm.c
 VCARD_OBJS := $(VCARD_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/host/hex.o $(BUILD)/host/apdu.o \
               $(BUILD)/host/frame.o
 
-IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/pcsc-probe
+IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_script \
+           $(BUILD)/tests/pcsc-probe
 
 .SECONDARY:
 
@@ -79,6 +80,11 @@ $(BUILD)/tests/check_sm $(BUILD)/tests/check_card: $(BUILD)/tests/check_%: $(BUI
 
 $(BUILD)/tests/it_card: $(BUILD)/tests/it_card.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o \
 		$(BUILD)/host/pcsc.o $(BUILD)/host/hex.o $(BUILD)/vcard/sm.o
+	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
+
+$(BUILD)/tests/it_script: $(BUILD)/tests/it_script.o $(BUILD)/tests/hostproc.o $(BUILD)/tests/authority.o \
+		$(BUILD)/host/frame.o $(BUILD)/host/pcsc.o $(BUILD)/host/hex.o $(BUILD)/host/base64.o \
+		$(BUILD)/host/trust.o $(BUILD)/host/log.o $(BUILD)/vcard/sm.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(BUILD)/tests/it_host: $(BUILD)/tests/it_host.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o

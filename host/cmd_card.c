@@ -15,6 +15,7 @@
 
 #define MAX_GET_RESPONSE_ROUNDS 64
 #define MAX_RESPONSE_DATA 65536
+#define LOST_CARD_WAIT_MS 1000u
 
 static nb_error fail_card(nb_session *s, nb_handle *h, nb_outcome *out, uint32_t rv)
 {
@@ -199,21 +200,31 @@ nb_error nb_cmd_end_transaction(nb_session *s, const cJSON *args, nb_outcome *ou
     return NB_OK;
 }
 
+/* The reader lost the exchange (no status word, or the driver failed it):
+ * the card was pulled or stopped answering. pcscd notices a removal on its
+ * next poll (about 400 ms), so wait up to a second to tell them apart. */
+static uint32_t classify_lost_exchange(nb_session *s, nb_handle *h)
+{
+    nb_reader_state st = {.reader = h->reader, .current_state = NB_STATE_UNAWARE};
+    uint32_t rv = s->backend->get_status_change(s->backend->self, s->ctx, 0, &st, 1);
+    if (rv == NB_SCARD_S_SUCCESS && !(st.event_state & NB_STATE_EMPTY)) {
+        st.current_state = st.event_state & ~NB_STATE_CHANGED;
+        rv = s->backend->get_status_change(s->backend->self, s->ctx, LOST_CARD_WAIT_MS, &st, 1);
+    }
+    if (rv == NB_SCARD_S_SUCCESS && (st.event_state & NB_STATE_EMPTY))
+        return NB_SCARD_W_REMOVED_CARD;
+    return NB_SCARD_E_COMM_DATA_LOST;
+}
+
 uint32_t nb_card_transmit(nb_session *s, nb_handle *h, const uint8_t *cmd, size_t cmd_len,
                           int secret, uint8_t *resp, size_t *resp_len)
 {
     nb_log_apdu("card <", cmd, cmd_len, secret);
     uint32_t rv = s->backend->transmit(s->backend->self, h->card, h->protocol, cmd, cmd_len, resp,
                                        resp_len);
-    if (rv == NB_SCARD_S_SUCCESS && *resp_len < 2) {
-        /* A response always ends in SW1 SW2; none means the card left or
-         * stopped answering (the reader driver says so this way). */
-        uint32_t state = 0, protocol = 0;
-        uint8_t atr[NB_MAX_ATR];
-        size_t atr_len = 0;
-        uint32_t st = s->backend->status(s->backend->self, h->card, &state, &protocol, atr, &atr_len);
+    if ((rv == NB_SCARD_S_SUCCESS && *resp_len < 2) || rv == NB_SCARD_E_NOT_TRANSACTED) {
         *resp_len = 0;
-        return st != NB_SCARD_S_SUCCESS ? st : NB_SCARD_E_COMM_DATA_LOST;
+        return classify_lost_exchange(s, h);
     }
     if (rv == NB_SCARD_S_SUCCESS)
         nb_log_response("card >", resp, *resp_len, secret);

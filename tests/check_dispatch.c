@@ -386,6 +386,32 @@ START_TEST(wait_for_change)
 }
 END_TEST
 
+static size_t silent_card(const uint8_t *cmd, size_t len, uint8_t *resp, void *arg)
+{
+    (void)cmd;
+    (void)len;
+    (void)resp;
+    (void)arg;
+    return 0; /* what vpcd gives when the card vanished mid-command */
+}
+
+START_TEST(lost_exchange_is_classified)
+{
+    hello();
+    int h = connect_card();
+    fake.responder = silent_card;
+    /* Still in the reader: the card does not answer. */
+    expect("transmit", transmit_args(h, "00A40000", ""), "unresponsive-card");
+    /* Gone from the reader: removed. */
+    fake.card_present = 0;
+    expect("transmit", transmit_args(h, "00A40000", ""), "removed-card");
+    fake.card_present = 1;
+    fake.responder = NULL;
+    fake.transmit_rv = NB_SCARD_E_NOT_TRANSACTED;
+    expect("transmit", transmit_args(h, "00A40000", ""), "unresponsive-card");
+}
+END_TEST
+
 static Suite *dispatch_suite(void)
 {
     Suite *s = suite_create("dispatch");
@@ -403,6 +429,7 @@ static Suite *dispatch_suite(void)
     tcase_add_test(tc, transactions);
     tcase_add_test(tc, close_releases_everything);
     tcase_add_test(tc, wait_for_change);
+    tcase_add_test(tc, lost_exchange_is_classified);
     suite_add_tcase(s, tc);
     return s;
 }

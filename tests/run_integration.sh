@@ -5,7 +5,7 @@ build=${1:-build}
 sh tests/vcard.sh up "$build" || exit 1
 trap 'sh tests/vcard.sh down "$build" >/dev/null' EXIT INT TERM
 failed=0
-for test in it_card it_host; do
+for test in it_card it_host it_script; do
     NB_BUILD="$build" "$build/tests/$test" || failed=1
 done
 exit $failed

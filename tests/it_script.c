@@ -1,0 +1,216 @@
+/* Integration: the authority unlock as a signed script, through the real
+ * host, pcscd and the virtual NES card. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "authority.h"
+#include "backend.h"
+#include "errors.h"
+#include "hex.h"
+#include "hostproc.h"
+#include "testutil.h"
+
+static hostproc host;
+static EVP_PKEY *authority_key;
+static int handle;
+static char atr[80];
+
+/* A private trust directory and configuration for the host under test. */
+static void make_trust(void)
+{
+    const char *build = getenv("NB_BUILD") != NULL ? getenv("NB_BUILD") : "build";
+    char dir[1024], path[4200];
+    snprintf(dir, sizeof(dir), "%s/it-script", build);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof(path), "%s/trust", dir);
+    mkdir(path, 0755);
+    authority_key = authority_new_key(0);
+    snprintf(path, sizeof(path), "%s/trust/authority.pem", dir);
+    ck_assert_int_eq(authority_write_public(authority_key, path), 0);
+    chmod(path, 0644);
+    char abs[4096]; /* PATH_MAX, as realpath wants */
+    ck_assert_ptr_nonnull(realpath(dir, abs));
+    snprintf(path, sizeof(path), "%s/nesbridge.conf", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "trust_dir = %s/trust\n", abs);
+    fclose(f);
+    chmod(path, 0600);
+    setenv("NESBRIDGE_CONFIG", path, 1);
+}
+
+static void drop_trust(void)
+{
+    EVP_PKEY_free(authority_key);
+}
+
+static void connect_host(void)
+{
+    host_start(&host, IT_CHROME_CALLER);
+    cJSON_Delete(host_call(&host, "hello", "{\"protocol\":1}"));
+    cJSON *r = host_call(&host, "connect", "{\"reader\":\"" IT_READER "\"}");
+    ck_assert_str_eq(reply_code(r), "ok");
+    handle = reply_result(r, "handle")->valueint;
+    snprintf(atr, sizeof(atr), "%s", reply_result(r, "atr")->valuestring);
+    cJSON_Delete(r);
+}
+
+static void setup(void)
+{
+    vcard_control("insert");
+    vcard_control("reset-state pin-locked");
+    vcard_wait_present(1);
+    connect_host();
+}
+
+static void teardown(void)
+{
+    ck_assert_int_eq(host_close(&host, 1000), 0);
+}
+
+/* Builds and signs the authority unlock for the card as it is now:
+ * get-nonce, GET CHALLENGE, then the script. Returns run-script args
+ * (static) without the PIN fields. */
+static const char *prepare_unlock(const char *atr_in_script)
+{
+    char args[128];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", handle);
+    cJSON *r = host_call(&host, "get-nonce", args);
+    ck_assert_str_eq(reply_code(r), "ok");
+    char nonce[65];
+    snprintf(nonce, sizeof(nonce), "%s", reply_result(r, "nonce")->valuestring);
+    cJSON_Delete(r);
+    snprintf(args, sizeof(args), "{\"handle\":%d,\"apdu\":\"0084000008\"}", handle);
+    r = host_call(&host, "transmit", args);
+    ck_assert_str_eq(reply_result(r, "sw")->valuestring, "9000");
+    uint8_t rnd_ic[8];
+    ck_assert_int_eq(nb_hex_decode(reply_result(r, "data")->valuestring, 16, rnd_ic, 8), 8);
+    cJSON_Delete(r);
+    char auth[256], rrc[256];
+    ck_assert_int_eq(authority_unlock_apdus(DEMO_SERIAL, rnd_ic, auth, rrc), 0);
+    char when[21];
+    authority_utc((long)time(NULL) + 120, when);
+    char json[2048];
+    snprintf(json, sizeof(json),
+             "{\"version\":1,\"nonce\":\"%s\",\"atr\":\"%s\",\"not_after\":\"%s\",\"steps\":["
+             "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
+             "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
+             "{\"new_pin\":{\"apdu_prefix\":\"00240181\",\"min_len\":6,\"max_len\":8,\"charset\":\"digits\","
+             "\"confirm\":true,\"pad_to\":8,\"pad_byte\":\"FF\"},\"expect\":[\"9000\"]}]}",
+             nonce, atr_in_script, when, auth, rrc);
+    char *script_b64, *sig_b64, key_id[65];
+    ck_assert_int_eq(authority_sign(authority_key, json, 0, &script_b64, &sig_b64, key_id), 0);
+    static char run_args[8192];
+    snprintf(run_args, sizeof(run_args), "{\"handle\":%d,\"script\":\"%s\",\"signature\":\"%s\",\"key_id\":\"%s\"",
+             handle, script_b64, sig_b64, key_id);
+    free(script_b64);
+    free(sig_b64);
+    return run_args;
+}
+
+static cJSON *run_with_pin(const char *prepared, const char *pin)
+{
+    char args[8300];
+    snprintf(args, sizeof(args), "%s,\"new_pin\":\"%s\",\"new_pin_confirm\":\"%s\"}", prepared, pin, pin);
+    return host_call(&host, "run-script", args);
+}
+
+/* VERIFY straight through PC/SC (a page never may): proves the new PIN. */
+static unsigned verify_directly(const char *pin_field_hex)
+{
+    const nb_backend *b = nb_pcsc_backend();
+    nb_context ctx;
+    nb_card card;
+    uint32_t proto;
+    ck_assert_uint_eq(b->establish(b->self, &ctx), NB_SCARD_S_SUCCESS);
+    ck_assert_uint_eq(b->connect(b->self, ctx, IT_READER, NB_SHARE_SHARED, NB_PROTOCOL_T1, &card, &proto),
+                      NB_SCARD_S_SUCCESS);
+    uint8_t cmd[13] = {0x00, 0x20, 0x00, 0x81, 0x08}, resp[8];
+    nb_hex_decode(pin_field_hex, 16, cmd + 5, 8);
+    size_t len = sizeof(resp);
+    ck_assert_uint_eq(b->transmit(b->self, card, proto, cmd, sizeof(cmd), resp, &len), NB_SCARD_S_SUCCESS);
+    b->disconnect(b->self, card, NB_LEAVE_CARD);
+    b->release(b->self, ctx);
+    return (unsigned)(resp[len - 2] << 8 | resp[len - 1]);
+}
+
+START_TEST(authority_unlock_of_a_locked_card)
+{
+    const char *prepared = prepare_unlock(atr);
+    char saved[8192];
+    snprintf(saved, sizeof(saved), "%s", prepared);
+    double t0 = now_seconds();
+    cJSON *r = run_with_pin(saved, "654321");
+    double ms = (now_seconds() - t0) * 1000.0;
+    ck_assert_str_eq(reply_code(r), "ok");
+    ck_assert(cJSON_IsTrue(reply_result(r, "completed")));
+    const cJSON *steps = reply_result(r, "steps");
+    ck_assert_int_eq(cJSON_GetArraySize(steps), 3);
+    for (int i = 0; i < 3; i++)
+        ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(steps, i), "data")));
+    cJSON_Delete(r);
+    printf("signed unlock script: %.2f ms host-side\n", ms);
+    ck_assert_ptr_nonnull(strstr(vcard_control("status"), "pin_tries=3 puk_tries=10 new_pin_required=0"));
+    ck_assert_uint_eq(verify_directly("363534333231FFFF"), 0x9000);
+    /* The same signed script again: refused, nothing sent. */
+    r = run_with_pin(saved, "111111");
+    ck_assert_str_eq(reply_code(r), "nonce-replayed");
+    cJSON_Delete(r);
+    ck_assert_uint_eq(verify_directly("363534333231FFFF"), 0x9000);
+}
+END_TEST
+
+START_TEST(a_script_for_another_card_is_refused)
+{
+    cJSON *r = run_with_pin(prepare_unlock("3B8F8001804F0CA000000306030001000000006A"), "654321");
+    ck_assert_str_eq(reply_code(r), "wrong-card");
+    cJSON_Delete(r);
+    ck_assert_ptr_nonnull(strstr(vcard_control("status"), "pin_tries=0"));
+}
+END_TEST
+
+START_TEST(card_pulled_mid_script_stays_consistent)
+{
+    const char *prepared = prepare_unlock(atr);
+    /* Out after processing the 2nd script APDU (the protected RESET RETRY
+     * COUNTER), before its answer arrives. */
+    vcard_control("remove-after 2");
+    cJSON *r = run_with_pin(prepared, "654321");
+    ck_assert_str_eq(reply_code(r), "removed-card");
+    const cJSON *detail = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "error"), "detail");
+    ck_assert_int_eq(cJSON_GetObjectItem(detail, "stopped_at")->valueint, 1);
+    cJSON_Delete(r);
+    /* The unlock happened, the PIN change did not: the card waits for a PIN. */
+    ck_assert_ptr_nonnull(strstr(vcard_control("status"), "pin_tries=3 puk_tries=10 new_pin_required=1"));
+    vcard_wait_present(0);
+    vcard_control("insert");
+    vcard_wait_present(1);
+    ck_assert_int_eq(host_close(&host, 1000), 0);
+    connect_host();
+    /* A fresh unlock finishes the job. */
+    r = run_with_pin(prepare_unlock(atr), "24680135");
+    ck_assert_str_eq(reply_code(r), "ok");
+    ck_assert(cJSON_IsTrue(reply_result(r, "completed")));
+    cJSON_Delete(r);
+    ck_assert_uint_eq(verify_directly("3234363830313335"), 0x9000);
+}
+END_TEST
+
+static Suite *script_suite(void)
+{
+    Suite *s = suite_create("script-integration");
+    TCase *tc = tcase_create("host+pcscd+vcard");
+    tcase_set_timeout(tc, 30);
+    tcase_add_unchecked_fixture(tc, make_trust, drop_trust);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, authority_unlock_of_a_locked_card);
+    tcase_add_test(tc, a_script_for_another_card_is_refused);
+    tcase_add_test(tc, card_pulled_mid_script_stays_consistent);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+NB_CHECK_MAIN(script_suite)
