@@ -75,11 +75,13 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/fake_backend.o \
 
 # Card unit tests link the card's logic instead of the host's.
 $(BUILD)/tests/check_sm $(BUILD)/tests/check_card: $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o \
-		$(VCARD_LIB) $(BUILD)/host/hex.o $(BUILD)/host/apdu.o
+		$(VCARD_LIB) $(BUILD)/host/hex.o $(BUILD)/host/apdu.o $(BUILD)/tests/authority.o \
+		$(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/log.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(BUILD)/tests/it_card: $(BUILD)/tests/it_card.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o \
-		$(BUILD)/host/pcsc.o $(BUILD)/host/hex.o $(BUILD)/vcard/sm.o
+		$(BUILD)/host/pcsc.o $(BUILD)/host/hex.o $(BUILD)/vcard/sm.o $(BUILD)/tests/authority.o \
+		$(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/log.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(BUILD)/tests/it_script: $(BUILD)/tests/it_script.o $(BUILD)/tests/hostproc.o $(BUILD)/tests/authority.o \
@@ -103,7 +105,7 @@ deps:
 unit: $(UNIT_BINS)
 	@sh tests/run_units.sh $(UNIT_BINS)
 
-integration: $(HOST_BIN) $(VCARD_BIN) $(IT_BINS) $(BUILD)/pki/card-cert.der
+integration: $(HOST_BIN) $(VCARD_BIN) $(SIGN_BIN) $(IT_BINS) $(BUILD)/pki/card-cert.der
 	@sh tests/run_integration.sh $(BUILD)
 
 # Both compilers must build warning-free; then unit tests plain, under

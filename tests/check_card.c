@@ -1,6 +1,7 @@
 /* The virtual card's command processing, without pcscd. */
 #include <string.h>
 
+#include "authority.h"
 #include "card.h"
 #include "hex.h"
 #include "testutil.h"
@@ -61,32 +62,16 @@ static unsigned sw(const char *hex)
 #define PUK_00000000 "3030303030303030"
 
 /* The authority's unlock: authenticate with the admin key, then RESET
- * RETRY COUNTER P1=03 under secure messaging. Returns the SM status. */
+ * RETRY COUNTER P1=03 under secure messaging. Returns its status word. */
 static unsigned authority_unlock(void)
 {
-    uint8_t challenge[8], answer[64], admin[16];
+    uint8_t challenge[8];
     size_t n;
     ck_assert_uint_eq(send_apdu("0084000008", challenge, &n), 0x9000);
-    ck_assert_uint_eq(n, 8);
-    nb_hex_decode("A94911A6E90E8E645D097F3135C0356A", 32, admin, 16); /* KAT admin key */
-    uint8_t rnd_ifd[8] = {9, 8, 7, 6, 5, 4, 3, 2}, k_ifd[16] = {1}, request[40];
-    ck_assert_int_eq(nb_auth_terminal_request(admin, challenge, rnd_ifd, k_ifd, request), 0);
-    char apdu[200] = "0082000028";
-    nb_hex_encode(request, 40, apdu + 10);
-    strcat(apdu, "28");
-    ck_assert_uint_eq(send_apdu(apdu, answer, &n), 0x9000);
-    uint8_t k_ic[16];
-    ck_assert_int_eq(nb_auth_terminal_check(admin, challenge, rnd_ifd, answer, k_ic), 0);
-    nb_sm_session sm;
-    nb_sm_start(&sm, k_ifd, k_ic);
-    const uint8_t rrc[] = {0x00, 0x2C, 0x03, 0x81};
-    uint8_t wrapped[400], resp[600], data[300];
-    size_t wrapped_len, data_len;
-    ck_assert_int_eq(nb_sm_wrap_command(&sm, rrc, 4, wrapped, sizeof(wrapped), &wrapped_len), 0);
-    size_t resp_len = nb_vcard_process(&card, wrapped, wrapped_len, resp, sizeof(resp));
-    uint16_t status = 0;
-    ck_assert_int_eq(nb_sm_unwrap_response(&sm, resp, resp_len, data, sizeof(data), &data_len, &status), 0);
-    return status;
+    char auth[256], rrc[256];
+    ck_assert_int_eq(authority_unlock_apdus(DEMO_SERIAL, challenge, auth, rrc), 0);
+    ck_assert_uint_eq(sw(auth), 0x9000);
+    return sw(rrc);
 }
 
 START_TEST(files_and_data)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "authority.h"
 #include "backend.h"
 #include "errors.h"
 #include "hex.h"
@@ -72,33 +73,17 @@ static unsigned sw(const char *hex)
 #define PUK_12345678 "3132333435363738"
 #define PUK_00000000 "3030303030303030"
 
-/* What the authority's server does (the demo site will do it in JS). */
+/* What the authority's server prepares (tests/authority.c), sent
+ * directly. Returns the status word of the protected RESET RETRY COUNTER. */
 static unsigned authority_unlock(void)
 {
-    uint8_t challenge[8], answer[64], master[16], admin[16];
+    uint8_t challenge[8];
     size_t n;
     ck_assert_uint_eq(apdu("0084000008", challenge, &n, NULL), 0x9000);
-    nb_hex_decode("4E4553425249444745444D4F4B455931", 32, master, 16);
-    ck_assert_int_eq(nb_derive_admin_key(master, "NB0000000001", admin), 0);
-    uint8_t rnd_ifd[8] = {1, 2, 3, 4, 5, 6, 7, 8}, k_ifd[16] = {0x42}, request[40];
-    ck_assert_int_eq(nb_auth_terminal_request(admin, challenge, rnd_ifd, k_ifd, request), 0);
-    char hex[200] = "0082000028";
-    nb_hex_encode(request, 40, hex + 10);
-    strcat(hex, "28");
-    ck_assert_uint_eq(apdu(hex, answer, &n, NULL), 0x9000);
-    uint8_t k_ic[16];
-    ck_assert_int_eq(nb_auth_terminal_check(admin, challenge, rnd_ifd, answer, k_ic), 0);
-    nb_sm_session sm;
-    ck_assert_int_eq(nb_sm_start(&sm, k_ifd, k_ic), 0);
-    const uint8_t rrc[] = {0x00, 0x2C, 0x03, 0x81};
-    uint8_t wrapped[400], resp[600], data[300];
-    size_t wrapped_len, data_len, resp_len = sizeof(resp);
-    ck_assert_int_eq(nb_sm_wrap_command(&sm, rrc, 4, wrapped, sizeof(wrapped), &wrapped_len), 0);
-    ck_assert_uint_eq(pcsc->transmit(pcsc->self, card, protocol, wrapped, wrapped_len, resp, &resp_len),
-                      NB_SCARD_S_SUCCESS);
-    uint16_t status = 0;
-    ck_assert_int_eq(nb_sm_unwrap_response(&sm, resp, resp_len, data, sizeof(data), &data_len, &status), 0);
-    return status;
+    char auth[256], rrc[256];
+    ck_assert_int_eq(authority_unlock_apdus(DEMO_SERIAL, challenge, auth, rrc), 0);
+    ck_assert_uint_eq(sw(auth), 0x9000);
+    return sw(rrc);
 }
 
 START_TEST(file_system_and_data)

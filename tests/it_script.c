@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "authority.h"
 #include "backend.h"
 #include "errors.h"
@@ -199,6 +201,62 @@ START_TEST(card_pulled_mid_script_stays_consistent)
 }
 END_TEST
 
+/* nesbridge-sign, as the authority would run it, makes scripts the host
+ * accepts, and checks them as the host does. */
+START_TEST(signing_tool_round_trip)
+{
+    const char *build = getenv("NB_BUILD") != NULL ? getenv("NB_BUILD") : "build";
+    char key_path[1024], script_path[1024], signed_path[1024], cmd[4096];
+    snprintf(key_path, sizeof(key_path), "%s/it-script/authority.key", build);
+    snprintf(script_path, sizeof(script_path), "%s/it-script/script.json", build);
+    snprintf(signed_path, sizeof(signed_path), "%s/it-script/signed.json", build);
+    FILE *f = fopen(key_path, "w");
+    ck_assert_int_eq(PEM_write_PrivateKey(f, authority_key, NULL, NULL, 0, NULL, NULL), 1);
+    fclose(f);
+    chmod(key_path, 0600);
+
+    char args[128];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", handle);
+    cJSON *r = host_call(&host, "get-nonce", args);
+    char when[21];
+    authority_utc((long)time(NULL) + 60, when);
+    f = fopen(script_path, "w");
+    fprintf(f, "{\"version\":1,\"nonce\":\"%s\",\"atr\":\"%s\",\"not_after\":\"%s\",\"steps\":["
+               "{\"apdu\":\"00A4040C07504B43532D3135\",\"expect\":[\"9000\"]},"
+               "{\"apdu\":\"00CA005A00\",\"expect\":[\"9000\"]}]}",
+            reply_result(r, "nonce")->valuestring, atr, when);
+    fclose(f);
+    cJSON_Delete(r);
+    snprintf(cmd, sizeof(cmd), "'%s/nesbridge-sign' --key '%s' --in '%s' > '%s'", build, key_path, script_path,
+             signed_path);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "'%s/nesbridge-sign' --verify --pub '%s/it-script/trust/authority.pem' --in '%s' >/dev/null",
+             build, build, signed_path);
+    ck_assert_int_eq(system(cmd), 0);
+
+    f = fopen(signed_path, "r");
+    char text[8192];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    cJSON *signed_script = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(signed_script);
+    char run[8192];
+    snprintf(run, sizeof(run), "{\"handle\":%d,\"script\":\"%s\",\"signature\":\"%s\",\"key_id\":\"%s\"}", handle,
+             cJSON_GetObjectItem(signed_script, "script")->valuestring,
+             cJSON_GetObjectItem(signed_script, "signature")->valuestring,
+             cJSON_GetObjectItem(signed_script, "key_id")->valuestring);
+    cJSON_Delete(signed_script);
+    r = host_call(&host, "run-script", run);
+    ck_assert_str_eq(reply_code(r), "ok");
+    ck_assert(cJSON_IsTrue(reply_result(r, "completed")));
+    const cJSON *serial_step = cJSON_GetArrayItem(reply_result(r, "steps"), 1);
+    ck_assert_str_eq(cJSON_GetObjectItem(serial_step, "data")->valuestring, "4E4230303030303030303031");
+    cJSON_Delete(r);
+    unlink(key_path);
+}
+END_TEST
+
 static Suite *script_suite(void)
 {
     Suite *s = suite_create("script-integration");
@@ -209,6 +267,7 @@ static Suite *script_suite(void)
     tcase_add_test(tc, authority_unlock_of_a_locked_card);
     tcase_add_test(tc, a_script_for_another_card_is_refused);
     tcase_add_test(tc, card_pulled_mid_script_stays_consistent);
+    tcase_add_test(tc, signing_tool_round_trip);
     suite_add_tcase(s, tc);
     return s;
 }
