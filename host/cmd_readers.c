@@ -6,6 +6,7 @@
 #include "dispatch.h"
 #include "hex.h"
 #include "log.h"
+#include "pinpad.h"
 #include "readers.h"
 #include "version.h"
 
@@ -142,13 +143,9 @@ static void add_pinpad_features(nb_session *s, nb_context ctx, const char *reade
         size_t len = sizeof(tlv);
         if (b->control(b->self, card, NB_IOCTL_GET_FEATURE_REQUEST, NULL, 0, tlv, &len) ==
             NB_SCARD_S_SUCCESS) {
-            /* Each feature: tag, length 4, control code. */
-            for (size_t i = 0; i + 2 <= len; i += 2 + (size_t)tlv[i + 1]) {
-                if (tlv[i] == NB_FEATURE_VERIFY_PIN_DIRECT)
-                    verify = 1;
-                else if (tlv[i] == NB_FEATURE_MODIFY_PIN_DIRECT)
-                    modify = 1;
-            }
+            uint32_t code = 0;
+            verify = nb_pinpad_feature(tlv, len, NB_FEATURE_VERIFY_PIN_DIRECT, &code);
+            modify = nb_pinpad_feature(tlv, len, NB_FEATURE_MODIFY_PIN_DIRECT, &code);
         }
         b->disconnect(b->self, card, NB_LEAVE_CARD);
     }

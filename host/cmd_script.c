@@ -12,6 +12,7 @@
 #include "dispatch.h"
 #include "hex.h"
 #include "log.h"
+#include "pinpad.h"
 #include "script.h"
 
 #define MAX_SCRIPT_B64 (200u * 1024u)
@@ -111,21 +112,57 @@ static cJSON *step_entry(const nb_step *step, const uint8_t *resp, size_t resp_l
     return entry;
 }
 
+/* Where the new PIN comes from: typed in the extension, or on a pinpad. */
+typedef struct {
+    const char *typed;
+    int pinpad;
+    uint32_t modify_code; /* FEATURE_MODIFY_PIN_DIRECT control code */
+} pin_source;
+
+/* Asks the reader for its PIN-modify control code. */
+static nb_error find_pinpad(nb_session *s, nb_handle *h, uint32_t *code, nb_outcome *out)
+{
+    uint8_t tlv[256];
+    size_t len = sizeof(tlv);
+    uint32_t rv = s->backend->control(s->backend->self, h->card, NB_IOCTL_GET_FEATURE_REQUEST, NULL,
+                                      0, tlv, &len);
+    if (rv != NB_SCARD_S_SUCCESS || !nb_pinpad_feature(tlv, len, NB_FEATURE_MODIFY_PIN_DIRECT, code))
+        return nb_fail(out, NB_ERR_UNSUPPORTED_FEATURE, "this reader has no PIN-modify pinpad");
+    return NB_OK;
+}
+
+/* The reader collects the new PIN and sends the APDU itself. */
+static uint32_t pinpad_step(nb_session *s, nb_handle *h, const nb_step *step, uint32_t code,
+                            uint8_t *resp, size_t *resp_len)
+{
+    uint8_t modify[64];
+    size_t n = nb_pinpad_modify_structure(step, modify, sizeof(modify));
+    if (n == 0)
+        return NB_SCARD_E_INVALID_PARAMETER;
+    nb_log(NB_LOG_INFO, "new PIN entry on the pinpad");
+    uint32_t rv = s->backend->control(s->backend->self, h->card, code, modify, n, resp, resp_len);
+    if (rv == NB_SCARD_S_SUCCESS && *resp_len < 2)
+        rv = NB_SCARD_E_COMM_DATA_LOST;
+    return rv;
+}
+
 /* Sends one step; fills the response. The PIN APDU lives in the session
  * and is wiped as soon as it has been sent. */
-static uint32_t send_step(nb_session *s, nb_handle *h, const nb_step *step, const char *new_pin,
+static uint32_t send_step(nb_session *s, nb_handle *h, const nb_step *step, const pin_source *pin,
                           uint8_t *resp, size_t *resp_len)
 {
     if (step->kind == NB_STEP_APDU)
         return nb_card_transmit(s, h, step->apdu, step->apdu_len, step->secret, resp, resp_len);
-    size_t n = nb_new_pin_apdu(step, new_pin, s->pin_apdu, sizeof(s->pin_apdu));
+    if (pin->pinpad)
+        return pinpad_step(s, h, step, pin->modify_code, resp, resp_len);
+    size_t n = nb_new_pin_apdu(step, pin->typed, s->pin_apdu, sizeof(s->pin_apdu));
     uint32_t rv = n == 0 ? NB_SCARD_E_INVALID_PARAMETER
                          : nb_card_transmit(s, h, s->pin_apdu, n, 1, resp, resp_len);
     OPENSSL_cleanse(s->pin_apdu, sizeof(s->pin_apdu));
     return rv;
 }
 
-static nb_error execute(nb_session *s, nb_handle *h, const nb_script *script, const char *new_pin,
+static nb_error execute(nb_session *s, nb_handle *h, const nb_script *script, const pin_source *pin,
                         nb_outcome *out)
 {
     const nb_backend *b = s->backend;
@@ -141,7 +178,7 @@ static nb_error execute(nb_session *s, nb_handle *h, const nb_script *script, co
     for (size_t i = 0; resp != NULL && i < script->step_count; i++) {
         const nb_step *step = &script->steps[i];
         size_t resp_len = NB_RESPONSE_MAX_BYTES;
-        rv = send_step(s, h, step, new_pin, resp, &resp_len);
+        rv = send_step(s, h, step, pin, resp, &resp_len);
         if (rv != NB_SCARD_S_SUCCESS) {
             stopped_at = (long)i;
             break;
@@ -186,14 +223,19 @@ nb_error nb_cmd_run_script(nb_session *s, const cJSON *args, nb_outcome *out)
     if (nb_arg_string(args, "new_pin", NB_NEW_PIN_MAX, NULL, &new_pin, out) != NB_OK ||
         nb_arg_string(args, "new_pin_confirm", NB_NEW_PIN_MAX, NULL, &confirmation, out) != NB_OK)
         return nb_fail(out, NB_ERR_PIN_FORMAT, NULL); /* never echo the PIN's faults in detail */
+    pin_source pin = {.typed = new_pin, .pinpad = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "pinpad"))};
     nb_script script;
     if (admit_script(s, h, args, &script, out) != NB_OK)
         return out->err;
     nb_error err = NB_OK;
-    if (script.new_pin_step != NULL)
-        err = nb_new_pin_check(script.new_pin_step, new_pin, confirmation);
-    else if (new_pin != NULL || confirmation != NULL)
+    if (script.new_pin_step == NULL && (new_pin != NULL || confirmation != NULL || pin.pinpad))
         err = nb_fail(out, NB_ERR_BAD_REQUEST, "this script asks for no new PIN");
+    else if (pin.pinpad && (new_pin != NULL || confirmation != NULL))
+        err = nb_fail(out, NB_ERR_BAD_REQUEST, "a PIN typed on the pinpad comes with no new_pin");
+    else if (pin.pinpad)
+        err = find_pinpad(s, h, &pin.modify_code, out);
+    else if (script.new_pin_step != NULL)
+        err = nb_new_pin_check(script.new_pin_step, new_pin, confirmation);
     if (err != NB_OK) {
         nb_script_free(&script);
         return out->err == err ? err : nb_fail(out, err, NULL);
@@ -201,7 +243,7 @@ nb_error nb_cmd_run_script(nb_session *s, const cJSON *args, nb_outcome *out)
     /* From here on the nonce is spent, whatever the card says. */
     nb_nonce_consume(&s->nonces, script.nonce);
     nb_log(NB_LOG_INFO, "running a signed script of %zu steps on handle %u", script.step_count, h->id);
-    err = execute(s, h, &script, new_pin, out);
+    err = execute(s, h, &script, &pin, out);
     nb_script_free(&script);
     return err;
 }

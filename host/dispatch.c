@@ -36,6 +36,7 @@ static const nb_arg_spec run_script_args[] = {
     {"handle", NB_ARG_INTEGER, 1},       {"script", NB_ARG_STRING, 1},
     {"signature", NB_ARG_STRING, 1},     {"key_id", NB_ARG_STRING, 1},
     {"new_pin", NB_ARG_STRING, 0},       {"new_pin_confirm", NB_ARG_STRING, 0},
+    {"pinpad", NB_ARG_BOOL, 0},
 };
 
 static const nb_command commands[] = {

@@ -430,6 +430,36 @@ START_TEST(new_pin_checks_and_wiping)
 }
 END_TEST
 
+START_TEST(new_pin_on_a_pinpad)
+{
+    char nonce[65];
+    get_nonce(handle, nonce);
+    char *json = strdup(script_json(nonce, ATR_HEX, fake_now + 60, "[" NEW_PIN_STEP "]"));
+    /* No pinpad on this reader. */
+    cJSON *r = run(ec_key, json, ",\"pinpad\":true");
+    ck_assert_str_eq(code(r), "unsupported-feature");
+    cJSON_Delete(r);
+    const uint8_t features[] = {0x07, 0x04, 0x42, 0x33, 0x00, 0x07};
+    memcpy(fake.features, features, sizeof(features));
+    fake.features_len = sizeof(features);
+    fake.pinpad_code = 0x42330007;
+    r = run(ec_key, json, ",\"pinpad\":true,\"new_pin\":\"654321\",\"new_pin_confirm\":\"654321\"");
+    ck_assert_str_eq(code(r), "bad-request");
+    cJSON_Delete(r);
+    r = run(ec_key, json, ",\"pinpad\":true");
+    ck_assert_str_eq(code(r), "ok");
+    ck_assert(cJSON_IsTrue(result(r, "completed")));
+    cJSON_Delete(r);
+    ck_assert_int_eq(fake.transmit_calls, 0); /* the reader sent the APDU itself */
+    const uint8_t want[] = {60, 60, 0x82, 8, 0, 0, 0, 8, 6, 0x01, 0x02, 0x02, 0x1F, 0x04, 0, 1, 2, 0, 0, 0,
+                            13, 0, 0, 0, 0x00, 0x24, 0x01, 0x81, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                            0xFF, 0xFF};
+    ck_assert_uint_eq(fake.last_control_len, sizeof(want));
+    ck_assert_int_eq(memcmp(fake.last_control, want, sizeof(want)), 0);
+    free(json);
+}
+END_TEST
+
 START_TEST(nonce_lifecycle)
 {
     nb_nonce_table t;
@@ -518,6 +548,7 @@ static Suite *script_suite(void)
     tcase_add_test(tc, execution_stops_and_withholds);
     tcase_add_test(tc, card_removed_mid_script);
     tcase_add_test(tc, new_pin_checks_and_wiping);
+    tcase_add_test(tc, new_pin_on_a_pinpad);
     tcase_add_test(tc, nonce_lifecycle);
     tcase_add_test(tc, trust_store_rules);
     tcase_add_test(tc, base64_is_strict);

@@ -186,8 +186,14 @@ static uint32_t f_control(void *self, nb_card card, uint32_t code, const uint8_t
 {
     fake_backend *f = self;
     (void)card;
-    (void)in;
-    (void)in_len;
+    if (f->pinpad_code != 0 && code == f->pinpad_code && in_len <= sizeof(f->last_control) && *out_len >= 2) {
+        memcpy(f->last_control, in, in_len);
+        f->last_control_len = in_len;
+        out[0] = 0x90;
+        out[1] = 0x00;
+        *out_len = 2;
+        return NB_SCARD_S_SUCCESS;
+    }
     if (code != NB_IOCTL_GET_FEATURE_REQUEST || f->features_len > *out_len)
         return NB_SCARD_E_UNSUPPORTED_FEATURE;
     memcpy(out, f->features, f->features_len);

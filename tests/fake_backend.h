@@ -28,6 +28,9 @@ typedef struct {
     uint32_t wait_event; /* event_state for reader 0 */
     uint8_t features[16]; /* GET_FEATURE_REQUEST answer */
     size_t features_len;
+    uint32_t pinpad_code; /* a control code the fake pinpad answers 9000 to */
+    uint8_t last_control[128];
+    size_t last_control_len;
     /* Observed. */
     int contexts_open, cards_open, transactions_open;
     int establish_calls, cancel_calls, transmit_calls;
