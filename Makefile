@@ -40,7 +40,11 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_scrip
 
 .SECONDARY:
 
-.PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down
+.PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down \
+        js extension extension-dev install-user
+
+DEV_ORIGINS ?= http://localhost:8443
+NODE_DEPS := tests/browser/node_modules/.package-lock.json
 
 SIGN_BIN := $(BUILD)/nesbridge-sign
 
@@ -105,8 +109,25 @@ deps:
 unit: $(UNIT_BINS)
 	@sh tests/run_units.sh $(UNIT_BINS)
 
-integration: $(HOST_BIN) $(VCARD_BIN) $(SIGN_BIN) $(IT_BINS) $(BUILD)/pki/card-cert.der
+integration: $(HOST_BIN) $(VCARD_BIN) $(SIGN_BIN) $(IT_BINS) $(BUILD)/pki/card-cert.der $(NODE_DEPS)
 	@sh tests/run_integration.sh $(BUILD)
+
+# Browser drivers and the extension linter, pinned in package-lock.json.
+$(NODE_DEPS): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund
+
+# The extension's logic in Node, and web-ext lint.
+js: $(NODE_DEPS)
+	node --test tests/js/ tests/browser/lint.test.js
+
+extension:
+	node extension/build.js $(BUILD)/extension
+
+extension-dev:
+	node extension/build.js $(BUILD)/extension-dev $(DEV_ORIGINS)
+
+install-user: $(HOST_BIN)
+	sh manifests/install-user.sh $(HOST_BIN)
 
 # Both compilers must build warning-free; then unit tests plain, under
 # ASan+UBSan and under valgrind; integration tests against pcscd last.
@@ -115,6 +136,7 @@ check: deps
 	$(MAKE) all unit
 	$(MAKE) asan
 	$(MAKE) valgrind
+	$(MAKE) js
 	$(MAKE) integration
 
 asan:

@@ -3,13 +3,16 @@
 # missing. Needs root for the install; otherwise says what to run.
 set -eu
 packages="make gcc clang pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libcjson-dev check
-libssl-dev openssl valgrind procps ca-certificates"
+libssl-dev openssl valgrind procps ca-certificates chromium firefox-esr zip"
 missing=""
 for p in $packages; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing="$missing $p"
     fi
 done
+# Node may come with the machine rather than from Debian: ask for the commands.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "deps: missing Debian packages:$missing" >&2

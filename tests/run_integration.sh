@@ -8,4 +8,6 @@ failed=0
 for test in it_card it_host it_script; do
     NB_BUILD="$build" "$build/tests/$test" || failed=1
 done
+# The extension in real browsers, through the same host, pcscd and card.
+NB_BUILD="$build" node --test tests/browser/browser.test.js || failed=1
 exit $failed
