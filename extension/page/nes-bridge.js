@@ -36,6 +36,8 @@
     if (data.ok) resolve(data.result);
     else {
       const e = data.error || {};
+      /* A new host process will want its own hello (and knows no handles). */
+      if (e.code === "native-disconnected" || e.code === "native-unavailable") helloDone = null;
       reject(new NesBridgeError(e.code || "unknown-error", e.message, e.pcsc, e.detail));
     }
   });

@@ -54,6 +54,9 @@ test("chromium: hello, list, connect, SELECT PKCS-15 through the real host", asy
   try {
     const { result } = await browser.run(page(server.allowed, "basic"));
     checkBasic(result);
+    /* The ES module form of the library works the same. */
+    const module = (await browser.run(server.allowed + "/pages/module.html")).result;
+    assert.deepStrictEqual(module, { ok: true, value: { same: true, protocol: 1, bad: "invalid-handle" } });
     /* A page on an origin the extension does not serve finds no extension. */
     const foreign = (await browser.run(page(server.foreign, "unavailable"))).result;
     assert.strictEqual(foreign.value.code, "extension-unavailable");
@@ -92,6 +95,21 @@ test("chromium: a PIN typed in the extension's field reaches the card, not the p
     assert.deepStrictEqual(result.value, { completed: true, sw: "9000", data: null, replay: "nonce-replayed",
       page_saw_pin: false });
     assert.strictEqual(await frame.inputValue("#pin"), "", "the field forgets the PIN once sent");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("chromium: a host that dies gives native-disconnected, then a new one serves", async () => {
+  const browser = await H.launchChromium(ext.dir, { withHost: true, env });
+  try {
+    const tab = await browser.newPage();
+    await tab.goto(page(server.allowed, "disconnect"));
+    await tab.waitForFunction(() => window.__waiting === true, null, { timeout: 15000 });
+    require("child_process").execFileSync("pkill", ["-f", "-x", H.HOST + " chrome-extension://.*"]);
+    await tab.waitForFunction(() => window.__result !== undefined, null, { timeout: 15000 });
+    const result = await tab.evaluate(() => window.__result);
+    assert.deepStrictEqual(result.value, { code: "native-disconnected", again: true });
   } finally {
     await browser.close();
   }

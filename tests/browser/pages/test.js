@@ -79,6 +79,19 @@ const scenarios = {
       page_saw_pin: document.documentElement.outerHTML.includes("123456"),
     };
   },
+  /* The host goes away during a wait: the page hears native-disconnected,
+   * and the next call starts a new host. */
+  async disconnect() {
+    const readers = await NesBridge.listReaders();
+    const map = {};
+    for (const r of readers) map[r.name] = r.state;
+    const waiting = NesBridge.request("wait-for-change", { readers: map, timeout_ms: 30000 }).catch(codeOf);
+    await new Promise((r) => setTimeout(r, 300));
+    window.__waiting = true;
+    const code = await waiting;
+    const again = await NesBridge.listReaders().then((list) => list.length > 0, codeOf);
+    return { code, again };
+  },
   async native() {
     const code = await NesBridge.hello().then(() => "ok", codeOf);
     return { code };
