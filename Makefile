@@ -4,14 +4,14 @@
 
 CC ?= cc
 BUILD ?= build
-PKGS := libpcsclite libcjson openssl
+PKGS := libpcsclite libcjson libcrypto
 
 OPT ?= -O2
 WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS_ALL := -std=c11 -D_DEFAULT_SOURCE $(OPT) -g $(WARN) $(HARDEN) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -pthread $(LDFLAGS)
+LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread $(LDFLAGS)
 LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -41,7 +41,7 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_scrip
 .SECONDARY:
 
 .PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down \
-        js extension extension-dev install-user
+        js extension extension-dev install-user bench
 
 DEV_ORIGINS ?= http://localhost:8443
 NODE_DEPS := tests/browser/node_modules/.package-lock.json
@@ -120,6 +120,16 @@ $(NODE_DEPS): tests/browser/package.json tests/browser/package-lock.json
 js: $(NODE_DEPS)
 	node --test tests/js/ tests/browser/lint.test.js
 
+# Benchmarks (not part of check): host against baselines, ratios, plot.
+$(BUILD)/bench/bench: bench/bench.c $(BUILD)/tests/authority.o $(BUILD)/host/frame.o $(BUILD)/host/pcsc.o \
+		$(BUILD)/host/hex.o $(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/log.o $(BUILD)/vcard/sm.o
+	mkdir -p $(BUILD)/bench
+	$(CC) $(CFLAGS_ALL) -Ihost -Ivcard -Itests $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+
+bench: deps
+	$(MAKE) all $(BUILD)/bench/bench $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der $(NODE_DEPS)
+	@sh bench/run.sh $(BUILD)
+
 extension:
 	node extension/build.js $(BUILD)/extension
 
@@ -160,5 +170,5 @@ demo: deps
 $(BUILD)/tests/demo_client: $(BUILD)/tests/demo_client.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
-clean:
+clean: vcard-down
 	rm -rf $(BUILD)

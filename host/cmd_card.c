@@ -243,11 +243,16 @@ static uint32_t exchange(nb_session *s, nb_handle *h, uint8_t *apdu, size_t apdu
     size_t cmd_len = apdu_len;
     uint8_t get_response[5] = {(uint8_t)(parsed->cla & 0x03), 0xC0, 0x00, 0x00, 0x00};
     uint32_t rv = NB_SCARD_S_SUCCESS;
+    size_t used = 0; /* how much of resp ever held card data */
+    /* Offer pcsc-lite a short buffer unless the APDU is extended: a 64 KiB
+     * one sends it down its slower extended path (about 20 us per APDU). */
+    size_t capacity = parsed->extended ? sizeof(resp) : 256 + 2;
     for (int round = 0; round < MAX_GET_RESPONSE_ROUNDS; round++) {
-        size_t resp_len = sizeof(resp);
+        size_t resp_len = capacity;
         rv = nb_card_transmit(s, h, cmd, cmd_len, secret, resp, &resp_len);
         if (rv != NB_SCARD_S_SUCCESS)
             break;
+        used = resp_len > used ? resp_len : used;
         size_t n = resp_len - 2;
         *sw = (uint16_t)((resp[n] << 8) | resp[n + 1]);
         if (total + n > MAX_RESPONSE_DATA) {
@@ -270,7 +275,7 @@ static uint32_t exchange(nb_session *s, nb_handle *h, uint8_t *apdu, size_t apdu
             break;
         }
     }
-    OPENSSL_cleanse(resp, sizeof(resp));
+    OPENSSL_cleanse(resp, used); /* only what was written: 64 KiB each time costs */
     *data_len = total;
     return rv;
 }
@@ -295,7 +300,7 @@ nb_error nb_cmd_transmit(nb_session *s, const cJSON *args, nb_outcome *out)
     if (nb_apdu_parse(apdu, (size_t)apdu_len, &parsed, &why) != 0)
         return nb_fail(out, NB_ERR_BAD_REQUEST, "argument apdu: %s", why);
     if (!nb_policy_plain_transmit(&parsed, &why)) {
-        OPENSSL_cleanse(apdu, sizeof(apdu));
+        OPENSSL_cleanse(apdu, (size_t)apdu_len);
         return nb_fail(out, NB_ERR_NOT_ALLOWED, "%s", why);
     }
     int secret = nb_policy_data_is_secret(&parsed);
@@ -307,7 +312,7 @@ nb_error nb_cmd_transmit(nb_session *s, const cJSON *args, nb_outcome *out)
     uint16_t sw = 0;
     uint32_t rv = exchange(s, h, apdu, (size_t)apdu_len, &parsed, follow, secret, data, &data_len,
                            &sw);
-    OPENSSL_cleanse(apdu, sizeof(apdu));
+    OPENSSL_cleanse(apdu, (size_t)apdu_len);
     if (rv != NB_SCARD_S_SUCCESS) {
         free(data);
         return fail_card(s, h, out, rv);

@@ -1,6 +1,6 @@
-/* The host's main loop: a reader thread takes frames from the browser so
- * that a new request can interrupt a long wait; the main thread handles
- * requests one at a time and is the only writer of replies. */
+/* The host's main loop: reads a frame, answers it, one at a time. During
+ * a wait-for-change a watcher thread cancels the wait as soon as the page
+ * sends anything or closes the port. */
 #ifndef NB_RELAY_H
 #define NB_RELAY_H
 

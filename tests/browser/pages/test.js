@@ -92,6 +92,21 @@ const scenarios = {
     const again = await NesBridge.listReaders().then((list) => list.length > 0, codeOf);
     return { code, again };
   },
+  /* Page-to-card latency: NesBridge.transmit of a SELECT, warm. */
+  async bench() {
+    const conn = await NesBridge.connect(READER);
+    for (let i = 0; i < 50; i++) await NesBridge.transmit(conn.handle, "00A4000C023F00");
+    const times = [];
+    for (let i = 0; i < Number(params.get("n") || 200); i++) {
+      const t0 = performance.now();
+      await NesBridge.transmit(conn.handle, "00A4000C023F00");
+      times.push(performance.now() - t0);
+    }
+    await NesBridge.disconnect(conn.handle);
+    times.sort((a, b) => a - b);
+    return { n: times.length, median_ms: times[Math.floor(times.length / 2)],
+      p95_ms: times[Math.floor(times.length * 0.95)] };
+  },
   async native() {
     const code = await NesBridge.hello().then(() => "ok", codeOf);
     return { code };

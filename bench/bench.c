@@ -1,0 +1,454 @@
+/* make bench: what the host costs, measured side by side on one machine.
+ * Prints one JSON object per row on stdout (bench/report.js makes the
+ * table and the plot). Needs pcscd + the virtual card (make vcard-up) and
+ * NB_BUILD pointing at the build directory. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "authority.h"
+#include "backend.h"
+#include "errors.h"
+#include "frame.h"
+#include "apdu.h"
+#include "hex.h"
+
+#define READER "nesbridge Virtual Reader 00 00"
+#define ORIGIN "https://kamusm.gov.tr"
+#define CALLER "chrome-extension://ffpjpdkbfkaajpicelpogecbmppnpjkp/"
+
+typedef struct {
+    pid_t pid;
+    int in, out;
+} proc;
+
+static const char *build;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void start(proc *p, char *const argv[])
+{
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+        exit(1);
+    p->pid = fork();
+    if (p->pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    p->in = in[1];
+    p->out = out[0];
+}
+
+static void stop(proc *p)
+{
+    close(p->in);
+    int status;
+    waitpid(p->pid, &status, 0);
+    close(p->out);
+}
+
+/* Sends a request and returns the parsed reply. */
+static cJSON *call(proc *p, const char *cmd, const char *args)
+{
+    static int id = 1;
+    char *json = malloc(strlen(args) + 256);
+    sprintf(json, "{\"id\":%d,\"cmd\":\"%s\",\"origin\":\"" ORIGIN "\",\"args\":%s}", id++, cmd, args);
+    if (nb_frame_write(p->in, json, strlen(json)) != 0) {
+        fprintf(stderr, "bench: write failed\n");
+        exit(1);
+    }
+    free(json);
+    char *body;
+    size_t len;
+    uint32_t declared;
+    if (nb_frame_read(p->out, &body, &len, &declared) != NB_FRAME_OK) {
+        fprintf(stderr, "bench: no reply to %s\n", cmd);
+        exit(1);
+    }
+    cJSON *reply = cJSON_Parse(body);
+    free(body);
+    if (!cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {
+        char *text = cJSON_PrintUnformatted(reply);
+        fprintf(stderr, "bench: %s failed: %s\n", cmd, text);
+        exit(1);
+    }
+    return reply;
+}
+
+static const cJSON *result(const cJSON *reply, const char *field)
+{
+    return cJSON_GetObjectItem(cJSON_GetObjectItem(reply, "result"), field);
+}
+
+static int compare(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double percentile(double *v, size_t n, double p)
+{
+    qsort(v, n, sizeof(double), compare);
+    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+    return v[i];
+}
+
+static void host_argv(char *path, char **argv)
+{
+    snprintf(path, 4096, "%s/nesbridge-host", build);
+    argv[0] = path;
+    argv[1] = (char *)CALLER;
+    argv[2] = NULL;
+}
+
+/* Row 1: exec -> hello reply, nesbridge-host vs the Python host. */
+static void cold_start(int runs)
+{
+    char host_path[4096], *host[3];
+    host_argv(host_path, host);
+    char py_path[] = "/usr/bin/python3", script[4096];
+    snprintf(script, sizeof(script), "%s/../bench/py_host.py", build);
+    char *py[] = {py_path, script, NULL};
+    char *const *argvs[2] = {host, py};
+    double median[2], p95[2];
+    double *t = malloc(sizeof(double) * (size_t)runs);
+    for (int which = 0; which < 2; which++) {
+        for (int i = 0; i < runs; i++) {
+            double t0 = now_ms();
+            proc p;
+            start(&p, argvs[which]);
+            cJSON_Delete(call(&p, "hello", "{\"protocol\":1}"));
+            t[i] = now_ms() - t0;
+            stop(&p);
+        }
+        median[which] = percentile(t, (size_t)runs, 0.5);
+        p95[which] = percentile(t, (size_t)runs, 0.95);
+    }
+    free(t);
+    printf("{\"row\":\"cold-start\",\"runs\":%d,\"host_median_ms\":%.3f,\"host_p95_ms\":%.3f,"
+           "\"python_median_ms\":%.3f,\"python_p95_ms\":%.3f,\"speedup\":%.1f}\n",
+           runs, median[0], p95[0], median[1], p95[1], median[1] / median[0]);
+}
+
+static int connect_card(proc *p, char *atr, size_t atr_cap)
+{
+    cJSON *r = call(p, "connect", "{\"reader\":\"" READER "\"}");
+    int handle = result(r, "handle")->valueint;
+    if (atr != NULL)
+        snprintf(atr, atr_cap, "%s", result(r, "atr")->valuestring);
+    cJSON_Delete(r);
+    return handle;
+}
+
+/* Row 2: N SELECTs through the host vs straight SCardTransmit. */
+static void per_apdu(int n)
+{
+    static const uint8_t select[] = {0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00};
+    const nb_backend *b = nb_pcsc_backend();
+    nb_context ctx;
+    nb_card card;
+    uint32_t proto;
+    if (b->establish(b->self, &ctx) != 0 ||
+        b->connect(b->self, ctx, READER, NB_SHARE_SHARED, NB_PROTOCOL_T1, &card, &proto) != 0) {
+        fprintf(stderr, "bench: no card (make vcard-up)\n");
+        exit(1);
+    }
+    uint8_t resp[258];
+    for (int i = 0; i < 100; i++) { /* warm up */
+        size_t len = sizeof(resp);
+        b->transmit(b->self, card, proto, select, sizeof(select), resp, &len);
+    }
+    double t0 = now_ms();
+    for (int i = 0; i < n; i++) {
+        size_t len = sizeof(resp);
+        b->transmit(b->self, card, proto, select, sizeof(select), resp, &len);
+    }
+    double direct = (now_ms() - t0) / n;
+    b->disconnect(b->self, card, NB_LEAVE_CARD);
+    b->release(b->self, ctx);
+
+    char path[4096], *argv[3];
+    host_argv(path, argv);
+    proc p;
+    start(&p, argv);
+    cJSON_Delete(call(&p, "hello", "{\"protocol\":1}"));
+    int handle = connect_card(&p, NULL, 0);
+    char args[128];
+    snprintf(args, sizeof(args), "{\"handle\":%d,\"apdu\":\"00A4000C023F00\"}", handle);
+    for (int i = 0; i < 100; i++)
+        cJSON_Delete(call(&p, "transmit", args));
+    t0 = now_ms();
+    for (int i = 0; i < n; i++)
+        cJSON_Delete(call(&p, "transmit", args));
+    double via_host = (now_ms() - t0) / n;
+    /* The floor of any request: a frame each way, JSON, no card. */
+    t0 = now_ms();
+    for (int i = 0; i < n; i++)
+        cJSON_Delete(call(&p, "cancel", "{}"));
+    double noop = (now_ms() - t0) / n;
+    stop(&p);
+    printf("{\"row\":\"per-apdu\",\"n\":%d,\"direct_ms\":%.4f,\"host_ms\":%.4f,\"ratio\":%.2f,"
+           "\"overhead_us\":%.1f,\"noop_request_us\":%.1f}\n", n, direct, via_host, via_host / direct,
+           (via_host - direct) * 1000.0, noop * 1000.0);
+}
+
+static EVP_PKEY *signing_key;
+static char config_path[4200];
+
+/* A trust directory and configuration for the hosts under test. */
+static void make_trust(void)
+{
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof(dir), "%s/bench", build);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof(path), "%s/trust", dir);
+    mkdir(path, 0755);
+    signing_key = authority_new_key(0);
+    snprintf(path, sizeof(path), "%s/trust/bench.pem", dir);
+    authority_write_public(signing_key, path);
+    chmod(path, 0644);
+    char abs[4096];
+    if (realpath(dir, abs) == NULL)
+        exit(1);
+    snprintf(config_path, sizeof(config_path), "%s/nesbridge.conf", dir);
+    FILE *f = fopen(config_path, "w");
+    fprintf(f, "trust_dir = %s/trust\n", abs);
+    fclose(f);
+    chmod(config_path, 0600);
+    setenv("NESBRIDGE_CONFIG", config_path, 1);
+}
+
+/* Signs steps (a JSON array) for this handle; returns run-script args. */
+static char *signed_args(proc *p, int handle, const char *atr, const char *steps)
+{
+    char args[64];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", handle);
+    cJSON *r = call(p, "get-nonce", args);
+    char when[21];
+    authority_utc((long)time(NULL) + 300, when);
+    size_t cap = strlen(steps) + 512;
+    char *json = malloc(cap);
+    snprintf(json, cap, "{\"version\":1,\"nonce\":\"%s\",\"atr\":\"%s\",\"not_after\":\"%s\",\"steps\":%s}",
+             result(r, "nonce")->valuestring, atr, when, steps);
+    cJSON_Delete(r);
+    char *script_b64, *sig_b64, key_id[65];
+    authority_sign(signing_key, json, 0, &script_b64, &sig_b64, key_id);
+    free(json);
+    char *out = malloc(strlen(script_b64) + strlen(sig_b64) + 512);
+    sprintf(out, "{\"handle\":%d,\"script\":\"%s\",\"signature\":\"%s\",\"key_id\":\"%s\"", handle, script_b64,
+            sig_b64, key_id);
+    free(script_b64);
+    free(sig_b64);
+    return out;
+}
+
+static void vcard(const char *command)
+{
+    char cmd[4300];
+    snprintf(cmd, sizeof(cmd), "'%s/nesbridge-vcard' --control '%s/vcard-run/control.sock' --send '%s' >/dev/null",
+             build, build, command);
+    if (system(cmd) != 0)
+        exit(1);
+}
+
+/* Row 3: the whole authority unlock, host side, on a locked card. */
+static void full_unlock(int runs)
+{
+    char path[4096], *argv[3];
+    host_argv(path, argv);
+    double *t = malloc(sizeof(double) * (size_t)runs);
+    for (int i = 0; i < runs; i++) {
+        vcard("reset-state pin-locked");
+        proc p;
+        start(&p, argv);
+        cJSON_Delete(call(&p, "hello", "{\"protocol\":1}"));
+        char atr[80];
+        int handle = connect_card(&p, atr, sizeof(atr));
+        /* What the server needs: nonce and challenge; then its answer. */
+        double t0 = now_ms();
+        char args[128];
+        snprintf(args, sizeof(args), "{\"handle\":%d}", handle);
+        cJSON *nonce = call(&p, "get-nonce", args);
+        snprintf(args, sizeof(args), "{\"handle\":%d,\"apdu\":\"0084000008\"}", handle);
+        cJSON *challenge = call(&p, "transmit", args);
+        double host_part = now_ms() - t0;
+        uint8_t rnd_ic[8];
+        nb_hex_decode(result(challenge, "data")->valuestring, 16, rnd_ic, 8);
+        char auth[256], rrc[256], when[21];
+        authority_unlock_apdus(DEMO_SERIAL, rnd_ic, auth, rrc);
+        authority_utc((long)time(NULL) + 120, when);
+        char json[2048];
+        snprintf(json, sizeof(json),
+                 "{\"version\":1,\"nonce\":\"%s\",\"atr\":\"%s\",\"not_after\":\"%s\",\"steps\":["
+                 "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
+                 "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
+                 "{\"new_pin\":{\"apdu_prefix\":\"00240181\",\"min_len\":6,\"max_len\":8,\"charset\":\"digits\","
+                 "\"confirm\":true,\"pad_to\":8,\"pad_byte\":\"FF\"},\"expect\":[\"9000\"]}]}",
+                 result(nonce, "nonce")->valuestring, atr, when, auth, rrc);
+        cJSON_Delete(nonce);
+        cJSON_Delete(challenge);
+        char *script_b64, *sig_b64, key_id[65];
+        authority_sign(signing_key, json, 0, &script_b64, &sig_b64, key_id);
+        char *run = malloc(strlen(script_b64) + 1024);
+        sprintf(run, "{\"handle\":%d,\"script\":\"%s\",\"signature\":\"%s\",\"key_id\":\"%s\","
+                     "\"new_pin\":\"654321\",\"new_pin_confirm\":\"654321\"}", handle, script_b64, sig_b64, key_id);
+        t0 = now_ms();
+        cJSON *r = call(&p, "run-script", run);
+        host_part += now_ms() - t0;
+        if (!cJSON_IsTrue(result(r, "completed"))) {
+            fprintf(stderr, "bench: unlock did not complete\n");
+            exit(1);
+        }
+        cJSON_Delete(r);
+        free(run);
+        free(script_b64);
+        free(sig_b64);
+        stop(&p);
+        /* The proof: the new PIN verifies (straight through PC/SC). */
+        const nb_backend *b = nb_pcsc_backend();
+        nb_context ctx;
+        nb_card card;
+        uint32_t proto;
+        b->establish(b->self, &ctx);
+        b->connect(b->self, ctx, READER, NB_SHARE_SHARED, NB_PROTOCOL_T1, &card, &proto);
+        uint8_t verify[] = {0x00, 0x20, 0x00, 0x81, 0x08, '6', '5', '4', '3', '2', '1', 0xFF, 0xFF}, resp[8];
+        size_t len = sizeof(resp);
+        t0 = now_ms();
+        b->transmit(b->self, card, proto, verify, sizeof(verify), resp, &len);
+        host_part += now_ms() - t0;
+        b->disconnect(b->self, card, NB_LEAVE_CARD);
+        b->release(b->self, ctx);
+        if (len != 2 || resp[0] != 0x90) {
+            fprintf(stderr, "bench: the new PIN does not verify\n");
+            exit(1);
+        }
+        t[i] = host_part;
+    }
+    printf("{\"row\":\"full-unlock\",\"runs\":%d,\"median_ms\":%.3f,\"p95_ms\":%.3f}\n", runs,
+           percentile(t, (size_t)runs, 0.5), percentile(t, (size_t)runs, 0.95));
+    free(t);
+}
+
+/* Row 4: scripts of 1..256 steps; time per step should stay flat. */
+static void scaling(void)
+{
+    char path[4096], *argv[3];
+    host_argv(path, argv);
+    vcard("reset-state fresh");
+    proc p;
+    start(&p, argv);
+    cJSON_Delete(call(&p, "hello", "{\"protocol\":1}"));
+    char atr[80];
+    int handle = connect_card(&p, atr, sizeof(atr));
+    static const int sizes[] = {1, 4, 16, 64, 256};
+    printf("{\"row\":\"scaling\",\"points\":[");
+    for (size_t k = 0; k < 5; k++) {
+        int n = sizes[k];
+        const char *step = "{\"apdu\":\"00A4000C023F00\",\"expect\":[\"9000\"]}";
+        char *steps = malloc((size_t)n * (strlen(step) + 1) + 3);
+        strcpy(steps, "[");
+        for (int i = 0; i < n; i++) {
+            strcat(steps, i ? "," : "");
+            strcat(steps, step);
+        }
+        strcat(steps, "]");
+        double best = 1e9;
+        for (int rep = 0; rep < 5; rep++) {
+            char *args = signed_args(&p, handle, atr, steps);
+            strcat(args, "}");
+            double t0 = now_ms();
+            cJSON_Delete(call(&p, "run-script", args));
+            double ms = now_ms() - t0;
+            best = ms < best ? ms : best;
+            free(args);
+        }
+        printf("%s{\"steps\":%d,\"total_ms\":%.3f,\"per_step_us\":%.1f}", k ? "," : "", n, best,
+               best * 1000.0 / n);
+        free(steps);
+    }
+    printf("]}\n");
+    stop(&p);
+}
+
+static long peak_rss_kib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, field, strlen(field)) == 0)
+            kib = atol(line + strlen(field));
+    if (f != NULL)
+        fclose(f);
+    return kib;
+}
+
+/* Row 5: peak RSS after 100, 1000 and 10000 requests. */
+static void memory(void)
+{
+    char path[4096], *argv[3];
+    host_argv(path, argv);
+    proc p;
+    start(&p, argv);
+    cJSON_Delete(call(&p, "hello", "{\"protocol\":1}"));
+    int handle = connect_card(&p, NULL, 0);
+    char transmit[128], status[64];
+    snprintf(transmit, sizeof(transmit), "{\"handle\":%d,\"apdu\":\"00CA005A00\"}", handle);
+    snprintf(status, sizeof(status), "{\"handle\":%d}", handle);
+    long after[3];
+    int checkpoints[3] = {100, 1000, 10000};
+    int done = 0;
+    for (int c = 0; c < 3; c++) {
+        for (; done < checkpoints[c]; done++) {
+            switch (done % 3) {
+            case 0: cJSON_Delete(call(&p, "transmit", transmit)); break;
+            case 1: cJSON_Delete(call(&p, "list-readers", "{}")); break;
+            default: cJSON_Delete(call(&p, "status", status)); break;
+            }
+        }
+        after[c] = peak_rss_kib(p.pid, "VmHWM:");
+    }
+    long anon = peak_rss_kib(p.pid, "RssAnon:");
+    stop(&p);
+    printf("{\"row\":\"memory\",\"peak_rss_kib_100\":%ld,\"peak_rss_kib_1000\":%ld,\"peak_rss_kib_10000\":%ld,"
+           "\"rss_anon_kib\":%ld}\n", after[0], after[1], after[2], anon);
+}
+
+int main(int argc, char **argv)
+{
+    build = getenv("NB_BUILD") != NULL ? getenv("NB_BUILD") : "build";
+    int runs = argc > 1 ? atoi(argv[1]) : 200;
+    signal(SIGPIPE, SIG_IGN);
+    cold_start(runs);
+    fflush(stdout);
+    per_apdu(2000);
+    fflush(stdout);
+    make_trust();
+    full_unlock(20);
+    fflush(stdout);
+    scaling();
+    fflush(stdout);
+    memory();
+    EVP_PKEY_free(signing_key);
+    return 0;
+}
