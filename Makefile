@@ -36,7 +36,7 @@ VCARD_OBJS := $(VCARD_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/host/hex.o $(BUILD)/host/a
               $(BUILD)/host/frame.o
 
 IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_script \
-           $(BUILD)/tests/pcsc-probe
+           $(BUILD)/tests/pcsc-probe $(BUILD)/tests/pcsc-apdu
 
 .SECONDARY:
 
@@ -164,11 +164,11 @@ vcard-down:
 	@sh tests/vcard.sh down $(BUILD)
 
 demo: deps
-	$(MAKE) all $(BUILD)/tests/demo_client $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der
-	@sh tests/demo.sh $(BUILD)
+	$(MAKE) all $(BUILD)/tests/pcsc-apdu $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der $(NODE_DEPS)
+	@UI=$(UI) sh tests/demo.sh $(BUILD)
 
-$(BUILD)/tests/demo_client: $(BUILD)/tests/demo_client.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
-	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
+$(BUILD)/tests/pcsc-apdu: $(BUILD)/tests/pcsc_apdu.o $(BUILD)/host/pcsc.o $(BUILD)/host/hex.o
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
 clean: vcard-down
 	rm -rf $(BUILD)

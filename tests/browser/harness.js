@@ -130,7 +130,7 @@ function nativeManifest(kind, hostPath) {
   return template.replace("@HOST_PATH@", hostPath);
 }
 
-async function launchChromium(extensionDir, { withHost, env }) {
+async function launchChromium(extensionDir, { withHost, env, headed }) {
   const { chromium } = require("playwright-core");
   const userDataDir = tempDir("chromium");
   if (withHost) {
@@ -143,7 +143,7 @@ async function launchChromium(extensionDir, { withHost, env }) {
     headless: false,
     env: Object.assign({}, process.env, env),
     args: [
-      "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+      ...(headed ? [] : ["--headless=new"]), "--no-sandbox", "--disable-gpu", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
       "--disable-extensions-except=" + extensionDir, "--load-extension=" + extensionDir,
     ],

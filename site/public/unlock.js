@@ -1,0 +1,125 @@
+/* Kilit Çözme: find the card through nesbridge, show its serial and PIN
+ * tries, let the holder type the new PIN in the extension's field, and run
+ * the unlock script that the authority's server signs. */
+"use strict";
+
+(function () {
+  const body = document.body;
+  const csrf = body.dataset.csrf;
+  const lang = body.dataset.lang;
+  const t = JSON.parse(body.dataset.messages);
+  const successText = body.dataset.success;
+  const testMode = body.dataset.test === "1";
+  const $ = (id) => document.getElementById(id);
+  const button = $("make-pin");
+  let card = null; /* {reader, handle, atr, serial} */
+  let pinField = null;
+
+  function status(text) {
+    $("status").textContent = text;
+  }
+
+  function result(text, ok) {
+    $("result").textContent = text;
+    $("result").className = ok ? "ok" : "error";
+  }
+
+  function explain(e) {
+    const code = e && e.code ? e.code : "";
+    return t[code] || (t.other + (code ? " (" + code + ")" : ""));
+  }
+
+  async function post(url, data) {
+    const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(data), credentials: "same-origin" });
+    const json = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      const e = new Error(json.error || "http " + r.status);
+      e.code = json.error === "session" ? "session" : json.error;
+      throw e;
+    }
+    return json;
+  }
+
+  const hexToAscii = (hex) => hex.replace(/../g, (h) => String.fromCharCode(parseInt(h, 16)));
+
+  /* Reads serial and PIN state, read-only commands only. */
+  async function inspect(handle) {
+    const serial = await NesBridge.transmit(handle, "00CA005A00");
+    const pin = await NesBridge.transmit(handle, "00200081");
+    const puk = await NesBridge.transmit(handle, "00200082");
+    let tries = "?", note = "";
+    if (/^63C.$/.test(pin.sw)) tries = String(parseInt(pin.sw[3], 16));
+    else if (pin.sw === "9000") tries = "3";
+    else if (pin.sw === "6983") { tries = "0"; note = t.pinBlocked; }
+    else if (pin.sw === "6984") { tries = "–"; note = t.pinNew; }
+    if (puk.sw === "6983") note += (note ? " " : "") + t.pukBlocked;
+    return { serial: hexToAscii(serial.data), tries, note };
+  }
+
+  async function findCard() {
+    button.disabled = true;
+    status(t.checking);
+    await NesBridge.hello();
+    const readers = await NesBridge.listReaders();
+    if (readers.length === 0) {
+      status(t.noReader);
+      await NesBridge.waitForCard({});
+    }
+    status(t.insertCard);
+    const found = await NesBridge.waitForCard({});
+    const conn = await NesBridge.connect(found.reader);
+    const info = await inspect(conn.handle);
+    card = { reader: found.reader, handle: conn.handle, atr: conn.atr, serial: info.serial };
+    $("reader").textContent = found.reader;
+    $("serial").textContent = info.serial;
+    $("tries").textContent = info.tries;
+    status(t.cardFound + (info.note ? " " + info.note : ""));
+    if (pinField === null) {
+      pinField = await NesBridge.mountPinField($("pin-field"), { lang, minLength: 6, maxLength: 8 });
+      await pinField.ready;
+    }
+    button.disabled = false;
+  }
+
+  async function unlock() {
+    button.disabled = true;
+    result("", true);
+    status(t.working);
+    const started = performance.now();
+    let outcome = { completed: false, code: "" };
+    try {
+      const nonce = await NesBridge.getNonce(card.handle);
+      const challenge = await NesBridge.transmit(card.handle, "0084000008");
+      const signed = await post("/api/unlock/prepare", { nonce, challenge: challenge.data, atr: card.atr, serial: card.serial });
+      if (testMode) window.__nbLastSigned = { handle: card.handle, signed };
+      const run = await NesBridge.runScript(card.handle, signed, { pinField });
+      outcome = { completed: run.completed, code: run.completed ? "" : "step-" + run.stopped_at };
+      if (!run.completed) throw Object.assign(new Error("step"), { code: "stepFailed" });
+      window.__nbUnlockMs = performance.now() - started;
+      result(successText, true);
+      status("");
+      const info = await inspect(card.handle);
+      $("tries").textContent = info.tries;
+      /* Done: the button stays disabled, as the authority's guide says. */
+    } catch (e) {
+      outcome.code = outcome.code || (e && e.code) || "error";
+      result(explain(e), false);
+      if (["removed-card", "reset-card", "unresponsive-card", "native-disconnected"].includes(e && e.code)) {
+        card = null;
+        findCard().catch((err) => result(explain(err), false));
+      } else {
+        button.disabled = false;
+        status("");
+      }
+    } finally {
+      post("/api/unlock/result", outcome).catch(() => {});
+    }
+  }
+
+  button.addEventListener("click", () => { unlock(); });
+  findCard().catch((e) => {
+    status("");
+    result(explain(e), false);
+  });
+})();

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/* Creates the demo site's data: one demo holder, the DEMO authority signing
+ * key (its public half goes to the host's trust directory), the DEMO master
+ * key of the virtual cards, and the host configuration for the demo origin.
+ *   node site/seed.js DATA_DIR [ORIGIN] */
+"use strict";
+
+const crypto = require("crypto");
+const fs = require("fs");
+const path = require("path");
+
+const dir = path.resolve(process.argv[2] || path.join(__dirname, "data"));
+const origin = process.argv[3] || "http://localhost:8443";
+fs.mkdirSync(path.join(dir, "trust"), { recursive: true, mode: 0o755 });
+fs.chmodSync(path.join(dir, "trust"), 0o755);
+
+const keyFile = path.join(dir, "authority.key");
+if (!fs.existsSync(keyFile)) {
+  const { privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+  fs.writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+}
+const publicPem = crypto.createPublicKey(fs.readFileSync(keyFile)).export({ type: "spki", format: "pem" });
+fs.writeFileSync(path.join(dir, "trust", "demo-authority.pem"), publicPem, { mode: 0o644 });
+fs.chmodSync(path.join(dir, "trust", "demo-authority.pem"), 0o644);
+
+/* DEMO ONLY: the same published master key the virtual card uses. */
+fs.writeFileSync(path.join(dir, "master.hex"), "4E4553425249444745444D4F4B455931\n", { mode: 0o600 });
+
+const salt = crypto.randomBytes(16).toString("hex");
+const users = [{
+  tc: "10000000146", passport: "U12345678", phone: "5331234567", email: "demo.kullanici@example.org",
+  card_serial: "NB0000000001", salt,
+  word_hash: crypto.scryptSync("guvenli-sozcuk", Buffer.from(salt, "hex"), 32).toString("hex"),
+}];
+fs.writeFileSync(path.join(dir, "users.json"), JSON.stringify(users, null, 2) + "\n", { mode: 0o600 });
+
+fs.writeFileSync(path.join(dir, "nesbridge.conf"),
+  "# nesbridge-host configuration for the demo site (DEMO ONLY)\n" +
+  "allow_origin = " + origin + "\ntrust_dir = " + path.join(dir, "trust") + "\n", { mode: 0o600 });
+fs.chmodSync(path.join(dir, "nesbridge.conf"), 0o600);
+console.log("seed: demo data in " + dir + " (holder TC 10000000146, security word guvenli-sozcuk)");

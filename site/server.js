@@ -1,0 +1,391 @@
+#!/usr/bin/env node
+/* The demo authority site: the Kamu SM "Kilit Çözme" flow (password login,
+ * captcha, SMS code, services menu, card unlock) on top of nesbridge.
+ * Node standard library only. Data (users, demo authority key, audit log)
+ * lives in site/data, made by site/seed.js.
+ *   PORT (8443), SITE_DATA (site/data), NB_SITE_TEST=1 (test hooks). */
+"use strict";
+
+const crypto = require("crypto");
+const fs = require("fs");
+const http = require("http");
+const path = require("path");
+const { tr, en } = require("./i18n");
+const authority = require("./authority");
+
+const PORT = Number(process.env.PORT || 8443);
+const DATA = path.resolve(process.env.SITE_DATA || path.join(__dirname, "data"));
+const TEST = process.env.NB_SITE_TEST === "1";
+const ROOT = path.resolve(__dirname, "..");
+const SMS_LIFETIME_S = 300;
+const WINDOW_MS = 15 * 60 * 1000;
+
+/* The demo's clock; tests move it forward instead of sleeping. */
+let clockOffset = 0;
+const now = () => Date.now() + clockOffset;
+
+const users = JSON.parse(fs.readFileSync(path.join(DATA, "users.json"), "utf8"));
+const authorityKey = crypto.createPrivateKey(fs.readFileSync(path.join(DATA, "authority.key")));
+const masterKey = Buffer.from(fs.readFileSync(path.join(DATA, "master.hex"), "utf8").trim(), "hex");
+const sessions = new Map();
+const loginFailures = new Map(); /* ip -> [times] */
+const outbox = { sms: [], mail: [] };
+const resetTokens = new Map();
+
+function audit(event, fields) {
+  const line = JSON.stringify(Object.assign({ time: new Date(now()).toISOString(), event }, fields));
+  fs.appendFileSync(path.join(DATA, "audit.log"), line + "\n", { mode: 0o600 });
+}
+
+/* T.C. Kimlik No: 11 digits, not starting with 0, two check digits. */
+function validTc(tc) {
+  if (!/^[1-9][0-9]{10}$/.test(tc)) return false;
+  const d = tc.split("").map(Number);
+  const odd = d[0] + d[2] + d[4] + d[6] + d[8], even = d[1] + d[3] + d[5] + d[7];
+  if (((odd * 7 - even) % 10 + 10) % 10 !== d[9]) return false;
+  return d.slice(0, 10).reduce((a, b) => a + b, 0) % 10 === d[10];
+}
+
+function hashWord(word, salt) {
+  return crypto.scryptSync(word, Buffer.from(salt, "hex"), 32).toString("hex");
+}
+
+function findUser(id) {
+  return users.find((u) => u.tc === id || (u.passport && u.passport === id.toUpperCase()));
+}
+
+const maskPhone = (p) => p.slice(0, 3) + "*****" + p.slice(-2);
+
+/* ---- sessions, cookies, CSRF ---- */
+
+function parseCookies(req) {
+  const out = {};
+  for (const part of (req.headers.cookie || "").split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+function getSession(req, res) {
+  const sid = parseCookies(req).nbsid;
+  let s = sid && sessions.get(sid);
+  if (!s || now() - s.touched > 30 * 60 * 1000) {
+    const id = crypto.randomBytes(24).toString("hex");
+    s = { id, csrf: crypto.randomBytes(24).toString("hex"), lang: "tr", state: "anonymous", touched: now() };
+    sessions.set(id, s);
+    res.setHeader("Set-Cookie", `nbsid=${id}; HttpOnly; SameSite=Strict; Path=/`);
+  }
+  s.touched = now();
+  return s;
+}
+
+function resetLogin(s) {
+  s.state = "anonymous";
+  delete s.user;
+  delete s.sms;
+  s.csrf = crypto.randomBytes(24).toString("hex");
+}
+
+const SECURITY_HEADERS = {
+  "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+    "connect-src 'self'; frame-src chrome-extension: moz-extension:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cache-Control": "no-store",
+};
+
+function send(res, status, type, body, extra) {
+  res.writeHead(status, Object.assign({ "Content-Type": type }, SECURITY_HEADERS, extra || {}));
+  res.end(body);
+}
+
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+
+function page(s, title, body, opts) {
+  const t = s.lang === "en" ? en : tr;
+  const o = opts || {};
+  const scripts = (o.scripts || []).map((src) => `<script src="${src}"></script>`).join("");
+  const data = o.data ? Object.entries(o.data).map(([k, v]) => ` data-${k}="${esc(typeof v === "string" ? v : JSON.stringify(v))}"`).join("") : "";
+  return `<!doctype html><html lang="${s.lang}"><head><meta charset="utf-8"><title>${esc(title)} - ${esc(t.title)}</title>` +
+    `<link rel="stylesheet" href="/static/style.css"></head><body${data}>` +
+    `<header><a class="brand" href="/">${esc(t.title)}</a><a class="lang" href="/lang?to=${s.lang === "en" ? "tr" : "en"}">${esc(t.lang)}</a></header>` +
+    `<p class="banner">${esc(t.banner)}</p><main><h1>${esc(title)}</h1>${body}</main>` +
+    `<footer>© nesbridge demo · <a href="/demo/sms">${esc(t.outboxSms)}</a> · <a href="/demo/mail">${esc(t.outboxMail)}</a></footer>${scripts}</body></html>`;
+}
+
+function form(s, action, inner, submit, id) {
+  return `<form method="post" action="${action}"${id ? ` id="${id}"` : ""}><input type="hidden" name="csrf" value="${s.csrf}">${inner}<button type="submit">${esc(submit)}</button></form>`;
+}
+
+const message = (text, kind) => text ? `<p class="msg ${kind || "error"}" role="alert">${esc(text)}</p>` : "";
+
+function readBody(req, limit) {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks = [];
+    req.on("data", (c) => {
+      size += c.length;
+      if (size > limit) { reject(new Error("too large")); req.destroy(); return; }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function redirect(res, to) {
+  send(res, 303, "text/plain", "", { Location: to });
+}
+
+/* ---- captcha: five letters drawn as an SVG with noise ---- */
+
+function captchaSvg(text) {
+  const rnd = (n) => crypto.randomInt(n);
+  let glyphs = "";
+  text.split("").forEach((ch, i) => {
+    glyphs += `<text x="${14 + i * 26}" y="${34 + rnd(10) - 5}" transform="rotate(${rnd(30) - 15} ${20 + i * 26} 30)">${ch}</text>`;
+  });
+  let noise = "";
+  for (let i = 0; i < 6; i++) noise += `<line x1="${rnd(150)}" y1="${rnd(50)}" x2="${rnd(150)}" y2="${rnd(50)}" stroke="#889" />`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="150" height="50"><rect width="150" height="50" fill="#eef"/>${noise}` +
+    `<g font-family="serif" font-size="28" fill="#224">${glyphs}</g></svg>`;
+}
+
+/* ---- routes ---- */
+
+function tooManyLogins(ip) {
+  const recent = (loginFailures.get(ip) || []).filter((t) => now() - t < WINDOW_MS);
+  loginFailures.set(ip, recent);
+  return recent.length >= 5;
+}
+
+function requireState(s, res, state) {
+  if (s.state === state) return true;
+  redirect(res, "/nes/sifreli?m=login");
+  return false;
+}
+
+const routes = {
+  "GET /": (s, req, res, t) => send(res, 200, "text/html; charset=utf-8", page(s, t.home,
+    `<nav class="tiles"><a href="/online">${esc(t.online)}</a></nav>`)),
+  "GET /online": (s, req, res, t) => send(res, 200, "text/html; charset=utf-8", page(s, t.online,
+    `<nav class="tiles"><a href="/nes">${esc(t.nesOps)}</a><span class="disabled">${esc(t.maliMuhur)}</span></nav>`)),
+  "GET /nes": (s, req, res, t) => send(res, 200, "text/html; charset=utf-8", page(s, t.verifyTitle,
+    `<nav class="tiles"><span class="disabled" title="${esc(t.eimzaUnavailable)}">${esc(t.eimzaLogin)}</span>` +
+    `<a id="sifreli" href="/nes/sifreli">${esc(t.passwordLogin)}</a></nav><p class="note">${esc(t.eimzaUnavailable)}</p>`)),
+  "GET /nes/sifreli": (s, req, res, t, url) => {
+    s.captcha = Array.from({ length: 5 }, () => "abcdefghkmnprstuvwxyz"[crypto.randomInt(21)]).join("");
+    const m = url.searchParams.get("m");
+    const msgs = { login: t.mustLogin, out: t.loggedOut, reset: t.resetSent, expired: t.expiredCode, codes: t.tooManyCodes, done: t.resetDone };
+    const note = msgs[m] ? message(msgs[m], m === "expired" || m === "codes" || m === "login" ? "error" : "ok") : "";
+    send(res, 200, "text/html; charset=utf-8", page(s, t.loginTitle, note + (s.loginError ? message(s.loginError) : "") +
+      form(s, "/nes/sifreli",
+        `<label>${esc(t.idLabel)}<input name="id" autocomplete="off" placeholder="${esc(t.idHint)}" required></label>` +
+        `<img id="captcha" src="/captcha.svg?${crypto.randomBytes(4).toString("hex")}" alt="${esc(t.captchaLabel)}">` +
+        `<label>${esc(t.captchaLabel)}<input name="captcha" autocomplete="off" required></label><p class="note">${esc(t.captchaHint)}</p>` +
+        `<label>${esc(t.wordLabel)}<input name="word" type="password" required></label><p class="note">${esc(t.wordHint)}</p>` +
+        /* Same form, so that the typed ID goes with it. */
+        `<button type="submit" id="forgot" formaction="/nes/sozcuk-unuttum" formnovalidate>${esc(t.forgotWord)}</button>`,
+        t.login, "login")));
+    delete s.loginError;
+  },
+  "GET /captcha.svg": (s, req, res) => send(res, 200, "image/svg+xml", captchaSvg(s.captcha || "xxxxx")),
+  "POST /nes/sifreli": (s, req, res, t, url, body, ip) => {
+    const id = (body.get("id") || "").trim(), word = body.get("word") || "", captcha = (body.get("captcha") || "").trim();
+    const fail = (text) => {
+      s.loginError = text;
+      redirect(res, "/nes/sifreli");
+    };
+    if (tooManyLogins(ip)) return fail(t.tooMany);
+    const expected = s.captcha;
+    delete s.captcha; /* one guess per picture */
+    if (!expected || captcha.toLowerCase() !== expected) return fail(t.badCaptcha);
+    if (!validTc(id) && !/^[A-Za-z0-9]{6,9}$/.test(id)) return fail(t.badId);
+    if (word.length < 8) return fail(t.shortWord);
+    const user = findUser(id);
+    if (!user || !crypto.timingSafeEqual(Buffer.from(hashWord(word, user.salt), "hex"), Buffer.from(user.word_hash, "hex"))) {
+      loginFailures.get(ip).push(now());
+      audit("login-failed", { id: id.slice(0, 3) + "…" });
+      return fail(t.badLogin);
+    }
+    s.state = "password-ok";
+    s.user = user.tc;
+    s.csrf = crypto.randomBytes(24).toString("hex");
+    redirect(res, "/nes/sms-onay");
+  },
+  "POST /nes/sozcuk-unuttum": (s, req, res, t, url, body) => {
+    /* The same answer whether or not the ID is known: nothing to probe. */
+    const user = findUser((body.get("id") || "").trim());
+    if (user) {
+      const token = crypto.randomBytes(24).toString("hex");
+      resetTokens.set(token, { tc: user.tc, expires: now() + 3600 * 1000 });
+      outbox.mail.push({ time: now(), to: user.email, text: `/nes/sozcuk-yenile?t=${token}` });
+      audit("word-reset-sent", { user: user.tc.slice(0, 3) + "…" });
+    }
+    redirect(res, "/nes/sifreli?m=reset");
+  },
+  "GET /nes/sozcuk-yenile": (s, req, res, t, url) => {
+    const token = url.searchParams.get("t") || "";
+    const entry = resetTokens.get(token);
+    if (!entry || entry.expires < now()) return send(res, 400, "text/html; charset=utf-8", page(s, t.resetTitle, message(t.resetBad)));
+    send(res, 200, "text/html; charset=utf-8", page(s, t.resetTitle, form(s, "/nes/sozcuk-yenile",
+      `<input type="hidden" name="t" value="${esc(token)}"><label>${esc(t.newWord)}<input name="word" type="password" minlength="8" required></label>`, t.save)));
+  },
+  "POST /nes/sozcuk-yenile": (s, req, res, t, url, body) => {
+    const entry = resetTokens.get(body.get("t") || "");
+    const word = body.get("word") || "";
+    if (!entry || entry.expires < now()) return send(res, 400, "text/html; charset=utf-8", page(s, t.resetTitle, message(t.resetBad)));
+    if (word.length < 8) return send(res, 400, "text/html; charset=utf-8", page(s, t.resetTitle, message(t.shortWord)));
+    resetTokens.delete(body.get("t"));
+    const user = users.find((u) => u.tc === entry.tc);
+    user.salt = crypto.randomBytes(16).toString("hex");
+    user.word_hash = hashWord(word, user.salt);
+    redirect(res, "/nes/sifreli?m=done");
+  },
+  "GET /nes/sms-onay": (s, req, res, t) => {
+    if (!requireState(s, res, "password-ok")) return;
+    const user = users.find((u) => u.tc === s.user);
+    send(res, 200, "text/html; charset=utf-8", page(s, t.smsTitle, (s.smsError ? message(s.smsError) : "") +
+      `<p>${esc(t.phone)} : <strong id="phone">${esc(maskPhone(user.phone))}</strong></p><p>${esc(t.smsText)}</p><p class="note">${esc(t.smsNotMine)}</p>` +
+      form(s, "/nes/sms-onay", "", t.approve, "approve")));
+    delete s.smsError;
+  },
+  "POST /nes/sms-onay": (s, req, res, t) => {
+    if (!requireState(s, res, "password-ok")) return;
+    s.smsSent = (s.smsSent || []).filter((x) => now() - x < WINDOW_MS);
+    if (s.smsSent.length >= 3) {
+      s.smsError = t.tooManySms;
+      return redirect(res, "/nes/sms-onay");
+    }
+    s.smsSent.push(now());
+    const code = String(crypto.randomInt(100000, 1000000));
+    s.sms = { code, expires: now() + SMS_LIFETIME_S * 1000, attempts: 0 };
+    const user = users.find((u) => u.tc === s.user);
+    outbox.sms.push({ time: now(), to: maskPhone(user.phone), text: code });
+    redirect(res, "/nes/sms-kod");
+  },
+  "GET /nes/sms-kod": (s, req, res, t) => {
+    if (!requireState(s, res, "password-ok") ) return;
+    if (!s.sms) return redirect(res, "/nes/sms-onay");
+    const left = Math.max(0, Math.round((s.sms.expires - now()) / 1000));
+    send(res, 200, "text/html; charset=utf-8", page(s, t.codeTitle, (s.codeError ? message(s.codeError) : "") +
+      `<p>${esc(t.codeIntro)}</p><p>${esc(t.codeLeft)} <strong id="countdown" data-left="${left}">${left}</strong> ${esc(t.seconds)}</p>` +
+      form(s, "/nes/sms-kod", `<label>${esc(t.codeLabel)}<input name="code" inputmode="numeric" autocomplete="one-time-code" required></label>`, t.send, "code"),
+    { scripts: ["/static/countdown.js"] }));
+    delete s.codeError;
+  },
+  "POST /nes/sms-kod": (s, req, res, t, url, body) => {
+    if (!requireState(s, res, "password-ok")) return;
+    if (!s.sms || now() > s.sms.expires) {
+      audit("sms-expired", { user: s.user.slice(0, 3) + "…" });
+      resetLogin(s);
+      return redirect(res, "/nes/sifreli?m=expired");
+    }
+    const code = (body.get("code") || "").trim();
+    if (!crypto.timingSafeEqual(Buffer.from(code.padEnd(6).slice(0, 6)), Buffer.from(s.sms.code)) || code.length !== 6) {
+      s.sms.attempts++;
+      if (s.sms.attempts >= 3) {
+        resetLogin(s);
+        return redirect(res, "/nes/sifreli?m=codes");
+      }
+      s.codeError = t.badCode;
+      return redirect(res, "/nes/sms-kod");
+    }
+    s.state = "authenticated";
+    delete s.sms;
+    s.csrf = crypto.randomBytes(24).toString("hex");
+    redirect(res, "/nes/islemler");
+  },
+  "GET /nes/islemler": (s, req, res, t) => {
+    if (!requireState(s, res, "authenticated")) return;
+    send(res, 200, "text/html; charset=utf-8", page(s, t.menuTitle,
+      `<nav class="tiles"><a id="kilit" href="/nes/kilit-cozme">${esc(t.unlock)}</a></nav>` + form(s, "/logout", "", t.logout, "logout")));
+  },
+  "GET /nes/kilit-cozme": (s, req, res, t) => {
+    if (!requireState(s, res, "authenticated")) return;
+    send(res, 200, "text/html; charset=utf-8", page(s, t.unlockTitle,
+      `<div id="status" role="status"></div><dl id="card"><dt>${esc(t.reader)}</dt><dd id="reader">–</dd>` +
+      `<dt>${esc(t.cardSerial)}</dt><dd id="serial">–</dd><dt>${esc(t.pinTries)}</dt><dd id="tries">–</dd></dl>` +
+      `<h2>${esc(t.newPin)}</h2><div id="pin-field"></div><button id="make-pin" type="button" disabled>${esc(t.makePin)}</button>` +
+      `<p id="result" role="alert"></p>` + form(s, "/logout", "", t.logout, "logout"),
+    { scripts: ["/lib/nes-bridge.js", "/static/unlock.js"], data: { csrf: s.csrf, lang: s.lang, messages: t.c, success: t.success, test: TEST ? "1" : "" } }));
+  },
+  "POST /api/unlock/prepare": (s, req, res, t, url, body) => {
+    if (s.state !== "authenticated") return send(res, 403, "application/json", JSON.stringify({ error: "session" }));
+    const { nonce, challenge, atr, serial } = body;
+    const user = users.find((u) => u.tc === s.user);
+    if (![nonce, challenge, atr, serial].every((v) => typeof v === "string") || !/^[0-9A-F]{64}$/i.test(nonce) ||
+        !/^[0-9A-F]{16}$/i.test(challenge) || !/^[0-9A-F]{4,66}$/i.test(atr) || !/^[A-Z0-9]{1,32}$/.test(serial)) {
+      return send(res, 400, "application/json", JSON.stringify({ error: "bad-request" }));
+    }
+    if (serial !== user.card_serial) {
+      audit("unlock-refused", { user: user.tc.slice(0, 3) + "…", serial, reason: "wrong-card" });
+      return send(res, 409, "application/json", JSON.stringify({ error: "wrong-card" }));
+    }
+    const signed = authority.signedUnlockScript(authorityKey, { nonce, atr, serial, challenge, master: masterKey, now: now() });
+    audit("unlock-prepared", { user: user.tc.slice(0, 3) + "…", serial });
+    send(res, 200, "application/json", JSON.stringify(signed));
+  },
+  "POST /api/unlock/result": (s, req, res, t, url, body) => {
+    if (s.state !== "authenticated") return send(res, 403, "application/json", JSON.stringify({ error: "session" }));
+    const code = typeof body.code === "string" ? body.code.slice(0, 40) : "?";
+    audit("unlock-result", { user: s.user.slice(0, 3) + "…", completed: body.completed === true, code });
+    send(res, 200, "application/json", "{}");
+  },
+  "POST /logout": (s, req, res) => {
+    resetLogin(s);
+    redirect(res, "/nes/sifreli?m=out");
+  },
+  "GET /lang": (s, req, res, t, url) => {
+    s.lang = url.searchParams.get("to") === "en" ? "en" : "tr";
+    const back = req.headers.referer && new URL(req.headers.referer).host === req.headers.host ? new URL(req.headers.referer).pathname : "/";
+    redirect(res, back);
+  },
+  "GET /demo/sms": (s, req, res, t) => send(res, 200, "text/html; charset=utf-8", page(s, t.outboxSms, outbox.sms.length === 0 ? message(t.outboxEmpty, "ok") :
+    `<ol id="outbox">${outbox.sms.slice().reverse().map((m) => `<li>${esc(new Date(m.time).toISOString())} → ${esc(m.to)}: <code class="sms-code">${esc(m.text)}</code></li>`).join("")}</ol>`)),
+  "GET /demo/mail": (s, req, res, t) => send(res, 200, "text/html; charset=utf-8", page(s, t.outboxMail, outbox.mail.length === 0 ? message(t.outboxEmpty, "ok") :
+    `<ol id="outbox">${outbox.mail.slice().reverse().map((m) => `<li>${esc(new Date(m.time).toISOString())} → ${esc(m.to)}: <a href="${esc(m.text)}">${esc(m.text)}</a></li>`).join("")}</ol>`)),
+};
+
+const STATIC = {
+  "/static/style.css": [path.join(__dirname, "public", "style.css"), "text/css; charset=utf-8"],
+  "/static/unlock.js": [path.join(__dirname, "public", "unlock.js"), "text/javascript; charset=utf-8"],
+  "/static/countdown.js": [path.join(__dirname, "public", "countdown.js"), "text/javascript; charset=utf-8"],
+  "/lib/nes-bridge.js": [path.join(ROOT, "extension", "page", "nes-bridge.js"), "text/javascript; charset=utf-8"],
+};
+
+const server = http.createServer(async (req, res) => {
+  try {
+    const url = new URL(req.url, "http://localhost");
+    if (req.method === "GET" && STATIC[url.pathname]) {
+      const [file, type] = STATIC[url.pathname];
+      return send(res, 200, type, fs.readFileSync(file));
+    }
+    if (TEST && req.method === "POST" && url.pathname === "/__test/clock") {
+      clockOffset += Number(JSON.parse(await readBody(req, 1024)).advance_seconds || 0) * 1000;
+      return send(res, 200, "application/json", JSON.stringify({ offset_s: clockOffset / 1000 }));
+    }
+    const s = getSession(req, res);
+    const t = s.lang === "en" ? en : tr;
+    const handler = routes[req.method + " " + url.pathname];
+    if (!handler) return send(res, 404, "text/html; charset=utf-8", page(s, "404", ""));
+    let body = null;
+    if (req.method === "POST") {
+      const raw = await readBody(req, 16384);
+      const isJson = (req.headers["content-type"] || "").startsWith("application/json");
+      body = isJson ? JSON.parse(raw || "{}") : new URLSearchParams(raw);
+      const token = isJson ? req.headers["x-csrf-token"] : body.get("csrf");
+      const good = typeof token === "string" && token.length === s.csrf.length &&
+        crypto.timingSafeEqual(Buffer.from(token), Buffer.from(s.csrf));
+      if (!good) return send(res, 403, "text/html; charset=utf-8", page(s, "403", message(t.csrf)));
+    }
+    const ip = req.socket.remoteAddress || "?";
+    await handler(s, req, res, t, url, body, ip);
+  } catch (e) {
+    send(res, 500, "text/plain", "internal error");
+    console.error("site:", e.message);
+  }
+});
+
+server.listen(PORT, "127.0.0.1", () => console.log(`site: http://localhost:${PORT}/ (data ${DATA}${TEST ? ", test hooks on" : ""})`));
