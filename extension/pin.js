@@ -53,7 +53,8 @@
     } else if (message.type === "done") {
       status.className = message.ok ? "ok" : "";
       status.textContent = message.ok ? text.done : text.failed;
-      pin.disabled = confirm.disabled = true;
+      /* After success the field is done; after a failure it takes a retry. */
+      pin.disabled = confirm.disabled = message.ok === true;
     }
   });
 })();

@@ -10,4 +10,6 @@ for test in it_card it_host it_script; do
 done
 # The extension in real browsers, through the same host, pcscd and card.
 NB_BUILD="$build" node --test tests/browser/browser.test.js || failed=1
+# The demo site's whole unlock, end to end.
+NB_BUILD="$build" node --test tests/e2e/ || failed=1
 exit $failed
