@@ -293,17 +293,8 @@ static void full_unlock(int runs)
         double host_part = now_ms() - t0;
         uint8_t rnd_ic[8];
         nb_hex_decode(result(challenge, "data")->valuestring, 16, rnd_ic, 8);
-        char auth[256], rrc[256], when[21];
-        authority_unlock_apdus(DEMO_SERIAL, rnd_ic, auth, rrc);
-        authority_utc((long)time(NULL) + 120, when);
         char json[2048];
-        snprintf(json, sizeof(json),
-                 "{\"version\":1,\"nonce\":\"%s\",\"atr\":\"%s\",\"not_after\":\"%s\",\"steps\":["
-                 "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
-                 "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
-                 "{\"new_pin\":{\"apdu_prefix\":\"00240181\",\"min_len\":6,\"max_len\":8,\"charset\":\"digits\","
-                 "\"confirm\":true,\"pad_to\":8,\"pad_byte\":\"FF\"},\"expect\":[\"9000\"]}]}",
-                 result(nonce, "nonce")->valuestring, atr, when, auth, rrc);
+        authority_unlock_script(result(nonce, "nonce")->valuestring, atr, rnd_ic, 120, json, sizeof(json));
         cJSON_Delete(nonce);
         cJSON_Delete(challenge);
         char *script_b64, *sig_b64, key_id[65];

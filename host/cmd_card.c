@@ -26,7 +26,7 @@ static nb_error fail_card(nb_session *s, nb_handle *h, nb_outcome *out, uint32_t
     return nb_fail_pcsc(out, rv);
 }
 
-static nb_error find_handle(nb_session *s, const cJSON *args, nb_handle **h, nb_outcome *out)
+nb_error nb_find_handle(nb_session *s, const cJSON *args, nb_handle **h, nb_outcome *out)
 {
     uint32_t id = 0;
     if (nb_arg_handle(args, &id, out) != NB_OK)
@@ -132,7 +132,7 @@ nb_error nb_cmd_disconnect(nb_session *s, const cJSON *args, nb_outcome *out)
 {
     nb_handle *h = NULL;
     uint32_t disposition = 0;
-    if (find_handle(s, args, &h, out) != NB_OK || parse_disposition(args, &disposition, out) != NB_OK)
+    if (nb_find_handle(s, args, &h, out) != NB_OK || parse_disposition(args, &disposition, out) != NB_OK)
         return out->err;
     const nb_backend *b = s->backend;
     if (h->in_transaction)
@@ -150,7 +150,7 @@ nb_error nb_cmd_disconnect(nb_session *s, const cJSON *args, nb_outcome *out)
 nb_error nb_cmd_status(nb_session *s, const cJSON *args, nb_outcome *out)
 {
     nb_handle *h = NULL;
-    if (find_handle(s, args, &h, out) != NB_OK)
+    if (nb_find_handle(s, args, &h, out) != NB_OK)
         return out->err;
     uint32_t state = 0, protocol = 0;
     uint8_t atr[NB_MAX_ATR];
@@ -172,7 +172,7 @@ nb_error nb_cmd_status(nb_session *s, const cJSON *args, nb_outcome *out)
 nb_error nb_cmd_begin_transaction(nb_session *s, const cJSON *args, nb_outcome *out)
 {
     nb_handle *h = NULL;
-    if (find_handle(s, args, &h, out) != NB_OK)
+    if (nb_find_handle(s, args, &h, out) != NB_OK)
         return out->err;
     if (h->in_transaction)
         return nb_fail(out, NB_ERR_BAD_REQUEST, "a transaction is already open on this handle");
@@ -188,7 +188,7 @@ nb_error nb_cmd_end_transaction(nb_session *s, const cJSON *args, nb_outcome *ou
 {
     nb_handle *h = NULL;
     uint32_t disposition = 0;
-    if (find_handle(s, args, &h, out) != NB_OK || parse_disposition(args, &disposition, out) != NB_OK)
+    if (nb_find_handle(s, args, &h, out) != NB_OK || parse_disposition(args, &disposition, out) != NB_OK)
         return out->err;
     if (!h->in_transaction)
         return nb_fail(out, NB_ERR_NOT_TRANSACTED, NULL);
@@ -284,7 +284,7 @@ nb_error nb_cmd_transmit(nb_session *s, const cJSON *args, nb_outcome *out)
 {
     nb_handle *h = NULL;
     const char *hex = NULL;
-    if (find_handle(s, args, &h, out) != NB_OK ||
+    if (nb_find_handle(s, args, &h, out) != NB_OK ||
         nb_arg_string(args, "apdu", 2 * NB_APDU_MAX_BYTES, NULL, &hex, out) != NB_OK)
         return out->err;
     const cJSON *follow_item = cJSON_GetObjectItemCaseSensitive(args, "get_response");

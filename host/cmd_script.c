@@ -18,21 +18,10 @@
 #define MAX_SCRIPT_B64 (200u * 1024u)
 #define MAX_SIGNATURE_B64 1024u
 
-static nb_error find_handle(nb_session *s, const cJSON *args, nb_handle **h, nb_outcome *out)
-{
-    uint32_t id = 0;
-    if (nb_arg_handle(args, &id, out) != NB_OK)
-        return out->err;
-    *h = nb_session_find(s, id);
-    if (*h == NULL)
-        return nb_fail(out, NB_ERR_INVALID_HANDLE, NULL);
-    return NB_OK;
-}
-
 nb_error nb_cmd_get_nonce(nb_session *s, const cJSON *args, nb_outcome *out)
 {
     nb_handle *h = NULL;
-    if (find_handle(s, args, &h, out) != NB_OK)
+    if (nb_find_handle(s, args, &h, out) != NB_OK)
         return out->err;
     uint8_t nonce[NB_NONCE_BYTES];
     if (nb_nonce_issue(&s->nonces, h->id, nb_session_now(s), nonce) != 0)
@@ -217,7 +206,7 @@ static nb_error execute(nb_session *s, nb_handle *h, const nb_script *script, co
 nb_error nb_cmd_run_script(nb_session *s, const cJSON *args, nb_outcome *out)
 {
     nb_handle *h = NULL;
-    if (find_handle(s, args, &h, out) != NB_OK)
+    if (nb_find_handle(s, args, &h, out) != NB_OK)
         return out->err;
     const char *new_pin = NULL, *confirmation = NULL;
     if (nb_arg_string(args, "new_pin", NB_NEW_PIN_MAX, NULL, &new_pin, out) != NB_OK ||

@@ -45,6 +45,9 @@ nb_error nb_cmd_transmit(nb_session *s, const cJSON *args, nb_outcome *out);
 nb_error nb_cmd_get_nonce(nb_session *s, const cJSON *args, nb_outcome *out);
 nb_error nb_cmd_run_script(nb_session *s, const cJSON *args, nb_outcome *out);
 
+/* Reads args.handle and finds it: bad-request or invalid-handle. */
+nb_error nb_find_handle(nb_session *s, const cJSON *args, nb_handle **h, nb_outcome *out);
+
 /* Sends one APDU on a handle, logging it (data withheld when secret) and
  * checking the response holds a status word. */
 uint32_t nb_card_transmit(nb_session *s, nb_handle *h, const uint8_t *cmd, size_t cmd_len,

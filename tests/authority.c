@@ -37,6 +37,23 @@ int authority_unlock_apdus(const char *serial, const uint8_t rnd_ic[8], char *au
     return 0;
 }
 
+int authority_unlock_script(const char *nonce, const char *atr, const uint8_t rnd_ic[8], long valid_s,
+                            char *json, size_t cap)
+{
+    char auth[256], rrc[256], when[21];
+    if (authority_unlock_apdus(DEMO_SERIAL, rnd_ic, auth, rrc) != 0)
+        return -1;
+    authority_utc((long)time(NULL) + valid_s, when);
+    int n = snprintf(json, cap,
+                     "{\"version\":1,\"nonce\":\"%s\",\"atr\":\"%s\",\"not_after\":\"%s\",\"steps\":["
+                     "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
+                     "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
+                     "{\"new_pin\":{\"apdu_prefix\":\"00240181\",\"min_len\":6,\"max_len\":8,\"charset\":\"digits\","
+                     "\"confirm\":true,\"pad_to\":8,\"pad_byte\":\"FF\"},\"expect\":[\"9000\"]}]}",
+                     nonce, atr, when, auth, rrc);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
 EVP_PKEY *authority_new_key(int rsa)
 {
     return rsa ? EVP_RSA_gen(3072) : EVP_EC_gen("P-256");

@@ -17,6 +17,12 @@
 int authority_unlock_apdus(const char *serial, const uint8_t rnd_ic[8], char *auth_hex,
                            char *rrc_hex);
 
+/* The whole unlock script (authenticate, protected RESET RETRY COUNTER,
+ * new PIN) for a card's challenge, valid for valid_s seconds, into json
+ * (at least 2048 bytes). Returns 0 or -1. */
+int authority_unlock_script(const char *nonce, const char *atr, const uint8_t rnd_ic[8], long valid_s,
+                            char *json, size_t cap);
+
 /* Makes a fresh P-256 or RSA-3072 key. */
 EVP_PKEY *authority_new_key(int rsa);
 /* Writes the public key as PEM (mode 0644). Returns 0 or -1. */

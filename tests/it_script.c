@@ -91,18 +91,8 @@ static const char *prepare_unlock(const char *atr_in_script)
     uint8_t rnd_ic[8];
     ck_assert_int_eq(nb_hex_decode(reply_result(r, "data")->valuestring, 16, rnd_ic, 8), 8);
     cJSON_Delete(r);
-    char auth[256], rrc[256];
-    ck_assert_int_eq(authority_unlock_apdus(DEMO_SERIAL, rnd_ic, auth, rrc), 0);
-    char when[21];
-    authority_utc((long)time(NULL) + 120, when);
     char json[2048];
-    snprintf(json, sizeof(json),
-             "{\"version\":1,\"nonce\":\"%s\",\"atr\":\"%s\",\"not_after\":\"%s\",\"steps\":["
-             "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
-             "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
-             "{\"new_pin\":{\"apdu_prefix\":\"00240181\",\"min_len\":6,\"max_len\":8,\"charset\":\"digits\","
-             "\"confirm\":true,\"pad_to\":8,\"pad_byte\":\"FF\"},\"expect\":[\"9000\"]}]}",
-             nonce, atr_in_script, when, auth, rrc);
+    ck_assert_int_eq(authority_unlock_script(nonce, atr_in_script, rnd_ic, 120, json, sizeof(json)), 0);
     char *script_b64, *sig_b64, key_id[65];
     ck_assert_int_eq(authority_sign(authority_key, json, 0, &script_b64, &sig_b64, key_id), 0);
     static char run_args[8192];
