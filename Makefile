@@ -41,7 +41,7 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_scrip
 .SECONDARY:
 
 .PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down \
-        js extension extension-dev install-user bench
+        js extension extension-dev install-user bench fuzz
 
 DEV_ORIGINS ?= http://localhost:8443
 NODE_DEPS := tests/browser/node_modules/.package-lock.json
@@ -130,6 +130,31 @@ bench: deps
 	$(MAKE) all $(BUILD)/bench/bench $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der $(NODE_DEPS)
 	@sh bench/run.sh $(BUILD)
 
+# Fuzzing (clang libFuzzer + ASan/UBSan). `make fuzz FUZZ_SECONDS=N` runs
+# each target N seconds from tests/fuzz/corpus/<target>/; check runs 30 s.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := frame request apdu script card
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=all \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ihost -Ivcard -Itests
+FUZZ_HOST_OBJS := $(HOST_CORE:%=$(FUZZ_DIR)/obj/host/%.o) $(FUZZ_DIR)/obj/tests/fake_backend.o
+FUZZ_CARD_OBJS := $(FUZZ_DIR)/obj/vcard/card.o $(FUZZ_DIR)/obj/vcard/sm.o \
+                  $(FUZZ_DIR)/obj/host/hex.o $(FUZZ_DIR)/obj/host/apdu.o
+
+$(FUZZ_DIR)/obj/%.o: %.c host/*.h vcard/*.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_card: tests/fuzz/fuzz_card.c $(FUZZ_CARD_OBJS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HOST_OBJS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+	@sh tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 extension:
 	node extension/build.js $(BUILD)/extension
 
@@ -146,6 +171,7 @@ check: deps
 	$(MAKE) all unit
 	$(MAKE) asan
 	$(MAKE) valgrind
+	$(MAKE) fuzz
 	$(MAKE) js
 	$(MAKE) integration
 

@@ -404,7 +404,8 @@ static uint16_t cmd_read_binary(nb_vcard *card, const nb_apdu *a, response *r)
         sw = SW_END_OF_FILE;
     if (n > want)
         n = want;
-    put(r, file_data(card, card->current_ef) + offset, n);
+    if (n > 0) /* an empty EF (no certificate loaded) has no data pointer */
+        put(r, file_data(card, card->current_ef) + offset, n);
     return sw;
 }
 
