@@ -1,5 +1,6 @@
 #include "script.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,10 +88,13 @@ int nb_sw_matches(const nb_step *step, uint16_t sw)
 
 static int integer_in(const cJSON *item, unsigned min, unsigned max, unsigned *out)
 {
-    if (!cJSON_IsNumber(item) || item->valuedouble != (double)(unsigned)item->valuedouble ||
-        item->valuedouble < min || item->valuedouble > max)
+    if (!cJSON_IsNumber(item))
         return 0;
-    *out = (unsigned)item->valuedouble;
+    double v = item->valuedouble;
+    /* Range first: converting an out-of-range double is undefined. */
+    if (!(v >= (double)min && v <= (double)max) || v != floor(v))
+        return 0;
+    *out = (unsigned)v;
     return 1;
 }
 
