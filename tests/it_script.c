@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /* Integration: the authority unlock as a signed script, through the real
  * host, pcscd and the virtual NES card. */
 #include <stdio.h>
@@ -247,6 +248,79 @@ START_TEST(signing_tool_round_trip)
 }
 END_TEST
 
+/* True when the file holds the bytes anywhere. */
+static int file_contains(const char *path, const void *needle, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *data = malloc((size_t)size + 1);
+    size_t n = fread(data, 1, (size_t)size, f);
+    fclose(f);
+    int found = memmem(data, n, needle, len) != NULL;
+    free(data);
+    return found;
+}
+
+/* The whole unlock with logging at its most verbose; then the host's log,
+ * its replies, pcscd's and the card's logs, and a core dump of the running
+ * host are searched for the new PIN, the PUK and the keys. */
+START_TEST(secrets_stay_secret)
+{
+    const char *build = getenv("NB_BUILD") != NULL ? getenv("NB_BUILD") : "build";
+    char log_path[1024], core_prefix[1024], core_path[1100], cmd[4096];
+    snprintf(log_path, sizeof(log_path), "%s/it-script/secrets.log", build);
+    snprintf(core_prefix, sizeof(core_prefix), "%s/it-script/host-core", build);
+    unlink(log_path);
+    ck_assert_int_eq(host_close(&host, 1000), 0);
+    setenv("NESBRIDGE_LOG", "debug", 1);
+    setenv("NESBRIDGE_LOG_FILE", log_path, 1);
+    connect_host();
+    unsetenv("NESBRIDGE_LOG");
+    unsetenv("NESBRIDGE_LOG_FILE");
+
+    const char *prepared = prepare_unlock(atr);
+    char args[8300];
+    snprintf(args, sizeof(args), "%s,\"new_pin\":\"86420975\",\"new_pin_confirm\":\"86420975\"}", prepared);
+    cJSON *r = host_call(&host, "run-script", args);
+    ck_assert(cJSON_IsTrue(reply_result(r, "completed")));
+    char *reply_text = cJSON_PrintUnformatted(r);
+    cJSON_Delete(r);
+    ck_assert_ptr_null(strstr(reply_text, "86420975"));
+    ck_assert_ptr_null(strstr(reply_text, "3836343230393735"));
+    free(reply_text);
+    /* Snapshot the host's memory while it still runs. */
+    snprintf(cmd, sizeof(cmd), "gcore -o '%s' %d >/dev/null 2>&1", core_prefix, (int)host.pid);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(core_path, sizeof(core_path), "%s.%d", core_prefix, (int)host.pid);
+    ck_assert_uint_eq(verify_directly("3836343230393735"), 0x9000);
+
+    static const char pin[] = "86420975", pin_hex[] = "3836343230393735";
+    static const char puk_hex[] = "3132333435363738";
+    static const char admin_hex[] = "A94911A6E90E8E645D097F3135C0356A", master_hex[] = "4E4553425249444745444D4F4B455931";
+    static const uint8_t admin[] = {0xA9, 0x49, 0x11, 0xA6, 0xE9, 0x0E, 0x8E, 0x64, 0x5D, 0x09, 0x7F, 0x31, 0x35, 0xC0, 0x35, 0x6A};
+    char pcscd_log[1024], vcard_log[1024];
+    snprintf(pcscd_log, sizeof(pcscd_log), "%s/vcard-run/pcscd.log", build);
+    snprintf(vcard_log, sizeof(vcard_log), "%s/vcard-run/vcard.log", build);
+    const char *logs[] = {log_path, pcscd_log, vcard_log};
+    ck_assert_msg(file_contains(log_path, "run-script", 10), "the debug log was written");
+    ck_assert_msg(file_contains(log_path, "[data withheld]", 15), "secret APDUs are logged without data");
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_msg(!file_contains(logs[i], pin, 8), "PIN in %s", logs[i]);
+        ck_assert_msg(!file_contains(logs[i], pin_hex, 16), "PIN (hex) in %s", logs[i]);
+        ck_assert_msg(!file_contains(logs[i], puk_hex, 16), "PUK in %s", logs[i]);
+        ck_assert_msg(!file_contains(logs[i], admin_hex, 32), "admin key in %s", logs[i]);
+        ck_assert_msg(!file_contains(logs[i], master_hex, 32), "master key in %s", logs[i]);
+    }
+    ck_assert_msg(!file_contains(core_path, pin, 8), "the new PIN lingers in the host's memory");
+    ck_assert_msg(!file_contains(core_path, admin, sizeof(admin)), "an admin key in the host's memory");
+    unlink(core_path);
+}
+END_TEST
+
 static Suite *script_suite(void)
 {
     Suite *s = suite_create("script-integration");
@@ -258,6 +332,7 @@ static Suite *script_suite(void)
     tcase_add_test(tc, a_script_for_another_card_is_refused);
     tcase_add_test(tc, card_pulled_mid_script_stays_consistent);
     tcase_add_test(tc, signing_tool_round_trip);
+    tcase_add_test(tc, secrets_stay_secret);
     suite_add_tcase(s, tc);
     return s;
 }
