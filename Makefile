@@ -41,7 +41,7 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_scrip
 .SECONDARY:
 
 .PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down \
-        js extension extension-dev install-user bench fuzz
+        js extension extension-dev install-user bench fuzz analyze
 
 DEV_ORIGINS ?= http://localhost:8443
 NODE_DEPS := tests/browser/node_modules/.package-lock.json
@@ -155,6 +155,11 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HOST_OBJS)
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 	@sh tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# The clang static analyzer over everything `all` builds; any report fails.
+analyze:
+	rm -rf $(BUILD)/analyze
+	scan-build --status-bugs -o $(BUILD)/analyze/report $(MAKE) -s CC=clang BUILD=$(BUILD)/analyze all
+
 extension:
 	node extension/build.js $(BUILD)/extension
 
@@ -168,6 +173,7 @@ install-user: $(HOST_BIN)
 # ASan+UBSan and under valgrind; integration tests against pcscd last.
 check: deps
 	$(MAKE) CC=clang BUILD=$(BUILD)/clang all
+	$(MAKE) analyze
 	$(MAKE) all unit
 	$(MAKE) asan
 	$(MAKE) valgrind

@@ -29,8 +29,10 @@ static nb_error fail_card(nb_session *s, nb_handle *h, nb_outcome *out, uint32_t
 nb_error nb_find_handle(nb_session *s, const cJSON *args, nb_handle **h, nb_outcome *out)
 {
     uint32_t id = 0;
-    if (nb_arg_handle(args, &id, out) != NB_OK)
-        return out->err;
+    *h = NULL;
+    nb_error err = nb_arg_handle(args, &id, out);
+    if (err != NB_OK)
+        return err;
     *h = nb_session_find(s, id);
     if (*h == NULL)
         return nb_fail(out, NB_ERR_INVALID_HANDLE, NULL);

@@ -40,6 +40,7 @@ nb_error nb_cmd_get_nonce(nb_session *s, const cJSON *args, nb_outcome *out)
 static nb_error admit_script(nb_session *s, const nb_handle *h, const cJSON *args,
                              nb_script *script, nb_outcome *out)
 {
+    memset(script, 0, sizeof(*script));
     const char *script_b64 = NULL, *signature_b64 = NULL, *key_id = NULL;
     if (nb_arg_string(args, "script", MAX_SCRIPT_B64, NULL, &script_b64, out) != NB_OK ||
         nb_arg_string(args, "key_id", NB_KEY_ID_HEX, NULL, &key_id, out) != NB_OK)
@@ -214,8 +215,9 @@ nb_error nb_cmd_run_script(nb_session *s, const cJSON *args, nb_outcome *out)
         return nb_fail(out, NB_ERR_PIN_FORMAT, NULL); /* never echo the PIN's faults in detail */
     pin_source pin = {.typed = new_pin, .pinpad = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "pinpad"))};
     nb_script script;
-    if (admit_script(s, h, args, &script, out) != NB_OK)
-        return out->err;
+    nb_error admitted = admit_script(s, h, args, &script, out);
+    if (admitted != NB_OK)
+        return admitted;
     nb_error err = NB_OK;
     if (script.new_pin_step == NULL && (new_pin != NULL || confirmation != NULL || pin.pinpad))
         err = nb_fail(out, NB_ERR_BAD_REQUEST, "this script asks for no new PIN");

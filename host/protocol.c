@@ -263,8 +263,9 @@ nb_error nb_arg_string(const cJSON *args, const char *name, size_t max_len, cons
 nb_error nb_arg_handle(const cJSON *args, uint32_t *id, nb_outcome *out)
 {
     double v = 0;
-    if (nb_arg_integer(args, "handle", 1, 2147483647.0, 0, &v, out) != NB_OK)
-        return out->err;
+    nb_error err = nb_arg_integer(args, "handle", 1, 2147483647.0, 0, &v, out);
+    if (err != NB_OK)
+        return err;
     *id = (uint32_t)v;
     return NB_OK;
 }

@@ -174,15 +174,17 @@ static nb_error parse_step(const cJSON *item, nb_step *step, size_t index, nb_ou
     step->kind = NB_STEP_APDU;
     step->secret = cJSON_IsTrue(secret);
     size_t hex_len = cJSON_IsString(apdu) ? strlen(apdu->valuestring) : 0;
-    step->apdu = malloc(NB_SCRIPT_MAX_APDU);
-    if (step->apdu == NULL)
-        return nb_fail(out, NB_ERR_INTERNAL, NULL);
-    long n = hex_len > 0 ? nb_hex_decode(apdu->valuestring, hex_len, step->apdu, NB_SCRIPT_MAX_APDU) : -1;
+    uint8_t bytes[NB_SCRIPT_MAX_APDU];
+    long n = hex_len > 0 ? nb_hex_decode(apdu->valuestring, hex_len, bytes, sizeof(bytes)) : -1;
     nb_apdu parsed;
     const char *why = "not hex";
-    if (n < 0 || nb_apdu_parse(step->apdu, (size_t)n, &parsed, &why) != 0)
+    if (n < 0 || nb_apdu_parse(bytes, (size_t)n, &parsed, &why) != 0)
         return nb_fail(out, NB_ERR_SCRIPT_BAD_APDU, "step %zu: apdu: %s", index,
                        n < 0 ? "must be hex of at most 1024 bytes" : why);
+    step->apdu = malloc((size_t)n);
+    if (step->apdu == NULL)
+        return nb_fail(out, NB_ERR_INTERNAL, NULL);
+    memcpy(step->apdu, bytes, (size_t)n);
     step->apdu_len = (size_t)n;
     return NB_OK;
 }
@@ -225,10 +227,12 @@ nb_error nb_script_parse(const uint8_t *bytes, size_t len, nb_script *script, nb
         script->atr_len = (size_t)atr_len;
         size_t n = (size_t)cJSON_GetArraySize(steps);
         script->steps = calloc(n, sizeof(nb_step));
-        if (script->steps == NULL)
-            err = nb_fail(out, NB_ERR_INTERNAL, NULL);
+        if (script->steps == NULL) {
+            cJSON_Delete(root);
+            return nb_fail(out, NB_ERR_INTERNAL, NULL);
+        }
         const cJSON *item = steps->child;
-        for (size_t i = 0; err == NB_OK && i < n; i++, item = item->next) {
+        for (size_t i = 0; err == NB_OK && i < n && item != NULL; i++, item = item->next) {
             script->step_count = i + 1;
             err = parse_step(item, &script->steps[i], i, out);
             if (err == NB_OK && script->steps[i].kind == NB_STEP_NEW_PIN) {
@@ -248,7 +252,7 @@ void nb_script_free(nb_script *script)
 {
     for (size_t i = 0; i < script->step_count; i++) {
         if (script->steps[i].apdu != NULL)
-            OPENSSL_cleanse(script->steps[i].apdu, NB_SCRIPT_MAX_APDU);
+            OPENSSL_cleanse(script->steps[i].apdu, script->steps[i].apdu_len);
         free(script->steps[i].apdu);
     }
     free(script->steps);
