@@ -20,9 +20,16 @@
 static nb_error fail_card(nb_session *s, nb_handle *h, nb_outcome *out, uint32_t rv)
 {
     nb_session_note_rv(s, rv);
-    /* A handle PC/SC no longer knows is of no use to the page either. */
-    if (h != NULL && h->in_use && rv == NB_SCARD_E_INVALID_HANDLE)
-        nb_session_forget_handle(s, h);
+    if (h != NULL && h->in_use) {
+        if (rv == NB_SCARD_W_REMOVED_CARD) {
+            /* The card is gone: let the stale handle go at once, or it
+             * would keep others (an exclusive connect) off the reader. */
+            s->backend->disconnect(s->backend->self, h->card, NB_LEAVE_CARD);
+            nb_session_forget_handle(s, h);
+        } else if (rv == NB_SCARD_E_INVALID_HANDLE) {
+            nb_session_forget_handle(s, h); /* PC/SC no longer knows it */
+        }
+    }
     return nb_fail_pcsc(out, rv);
 }
 

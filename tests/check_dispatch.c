@@ -261,10 +261,15 @@ START_TEST(transmit_and_policy)
     ck_assert_int_eq(fake.transmit_calls, sent); /* nothing refused reached the card */
     expect("transmit", transmit_args(h, "00200081", ""), "ok");
     ck_assert_int_eq(fake.transmit_calls, sent + 1);
-    fake.transmit_rv = NB_SCARD_W_REMOVED_CARD;
-    expect("transmit", transmit_args(h, "00A40000", ""), "removed-card");
     fake.transmit_rv = NB_SCARD_W_RESET_CARD;
     expect("transmit", transmit_args(h, "00A40000", ""), "reset-card");
+    fake.transmit_rv = NB_SCARD_W_REMOVED_CARD;
+    expect("transmit", transmit_args(h, "00A40000", ""), "removed-card");
+    char gone[64];
+    snprintf(gone, sizeof(gone), "{\"handle\":%d}", h);
+    expect("status", gone, "invalid-handle"); /* a removed card's handle is let go */
+    ck_assert_int_eq(fake.cards_open, 0);
+    h = connect_card();
     fake.transmit_rv = NB_SCARD_E_INVALID_HANDLE;
     expect("transmit", transmit_args(h, "00A40000", ""), "invalid-handle");
     fake.transmit_rv = NB_SCARD_S_SUCCESS;
@@ -402,13 +407,14 @@ START_TEST(lost_exchange_is_classified)
     fake.responder = silent_card;
     /* Still in the reader: the card does not answer. */
     expect("transmit", transmit_args(h, "00A40000", ""), "unresponsive-card");
-    /* Gone from the reader: removed. */
-    fake.card_present = 0;
-    expect("transmit", transmit_args(h, "00A40000", ""), "removed-card");
-    fake.card_present = 1;
     fake.responder = NULL;
     fake.transmit_rv = NB_SCARD_E_NOT_TRANSACTED;
     expect("transmit", transmit_args(h, "00A40000", ""), "unresponsive-card");
+    /* Gone from the reader: removed (and the handle let go). */
+    fake.transmit_rv = NB_SCARD_S_SUCCESS;
+    fake.responder = silent_card;
+    fake.card_present = 0;
+    expect("transmit", transmit_args(h, "00A40000", ""), "removed-card");
 }
 END_TEST
 

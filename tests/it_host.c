@@ -239,6 +239,70 @@ START_TEST(command_line)
 }
 END_TEST
 
+/* Fault: pcscd is killed and restarted while the host runs. */
+START_TEST(pcscd_restart_is_survived)
+{
+    int h = connect_card("shared");
+    const char *build = getenv("NB_BUILD") != NULL ? getenv("NB_BUILD") : "build";
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "sh tests/vcard.sh restart-pcscd '%s'", build);
+    /* Between the kill and the restart the host answers no-service... */
+    snprintf(cmd, sizeof(cmd), "kill $(cat '%s/vcard-run/pcscd.pid') && sleep 0.3", build);
+    ck_assert_int_eq(system(cmd), 0);
+    cJSON *r = host_call(&host, "list-readers", NULL);
+    ck_assert_str_eq(reply_code(r), "no-service");
+    cJSON_Delete(r);
+    /* ... and after it, recovers on the next request. */
+    snprintf(cmd, sizeof(cmd), "sh tests/vcard.sh restart-pcscd '%s'", build);
+    ck_assert_int_eq(system(cmd), 0);
+    r = host_call(&host, "list-readers", NULL);
+    ck_assert_str_eq(reply_code(r), "ok");
+    cJSON_Delete(r);
+    ck_assert_str_eq(transmit(h, "00A4000C023F00", NULL, 0), "invalid-handle"); /* the old handle died with pcscd */
+    int h2 = connect_card("shared");
+    ck_assert_str_eq(transmit(h2, "00A4000C023F00", NULL, 0), "9000");
+    ck_assert_ptr_nonnull(strstr(vcard_control("status"), "pin_tries=3 puk_tries=10"));
+}
+END_TEST
+
+/* Fault: another program resets the card under the host's feet. */
+START_TEST(reset_by_another_program)
+{
+    int h = connect_card("shared");
+    ck_assert_str_eq(transmit(h, "00A4000C023F00", NULL, 0), "9000");
+    char cmd[4096];
+    const char *build = getenv("NB_BUILD") != NULL ? getenv("NB_BUILD") : "build";
+    /* pcsc-apdu connects, sends a SELECT and leaves; then a reset. */
+    snprintf(cmd, sizeof(cmd), "'%s/tests/pcsc-apdu' '" IT_READER "' 00A4000C023F00 --reset >/dev/null", build);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_str_eq(transmit(h, "00A4000C023F00", NULL, 0), "reset-card");
+    int h2 = connect_card("shared");
+    ck_assert_str_eq(transmit(h2, "00A4000C023F00", NULL, 0), "9000");
+}
+END_TEST
+
+/* Fault: the card leaves while the host holds a transaction. */
+START_TEST(removal_during_a_transaction)
+{
+    int h = connect_card("shared");
+    char args[64];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", h);
+    cJSON *r = host_call(&host, "begin-transaction", args);
+    ck_assert_str_eq(reply_code(r), "ok");
+    cJSON_Delete(r);
+    vcard_control("remove");
+    vcard_wait_present(0);
+    ck_assert_str_eq(transmit(h, "00A4000C023F00", NULL, 0), "removed-card");
+    r = host_call(&host, "end-transaction", args);
+    ck_assert_str_eq(reply_code(r), "invalid-handle"); /* the host let the dead handle go */
+    cJSON_Delete(r);
+    vcard_control("insert");
+    vcard_wait_present(1);
+    int h2 = connect_card("exclusive"); /* nothing of the old transaction holds the card */
+    ck_assert_str_eq(transmit(h2, "00200081", NULL, 0), "63C3");
+}
+END_TEST
+
 static Suite *host_suite(void)
 {
     Suite *s = suite_create("host-integration");
@@ -254,6 +318,9 @@ static Suite *host_suite(void)
     tcase_add_test(tc, eof_releases_card_and_transaction);
     tcase_add_test(tc, foreign_callers_and_bad_frames);
     tcase_add_test(tc, command_line);
+    tcase_add_test(tc, pcscd_restart_is_survived);
+    tcase_add_test(tc, reset_by_another_program);
+    tcase_add_test(tc, removal_during_a_transaction);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,8 @@
 /* Test helper: sends one APDU straight through PC/SC (not through the host,
  * so no policy applies) and prints the response. The demo uses it to lock
  * the card with wrong PINs and to prove the new PIN with VERIFY.
- * Usage: pcsc-apdu READER HEX [HEX...]; prints "DATA SW" per APDU. */
+ * Usage: pcsc-apdu READER HEX [HEX...] [--reset]; prints "DATA SW" per
+ * APDU; --reset resets the card when leaving (fault tests). */
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +26,12 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = 0;
+    uint32_t disposition = NB_LEAVE_CARD;
     for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--reset") == 0) {
+            disposition = NB_RESET_CARD;
+            continue;
+        }
         uint8_t cmd[300], resp[300];
         long n = nb_hex_decode(argv[i], strlen(argv[i]), cmd, sizeof(cmd));
         size_t len = sizeof(resp);
@@ -38,7 +44,7 @@ int main(int argc, char **argv)
         nb_hex_encode(resp, len - 2, hex);
         printf("%s %02X%02X\n", hex, resp[len - 2], resp[len - 1]);
     }
-    b->disconnect(b->self, card, NB_LEAVE_CARD);
+    b->disconnect(b->self, card, disposition);
     b->release(b->self, ctx);
     return rc;
 }

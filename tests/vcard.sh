@@ -68,13 +68,20 @@ CONF
     fi
     echo "vcard-up: \"$reader\" has the virtual NES card (ATR $atr)"
     ;;
+restart-pcscd)
+    # pcscd dies and comes back (fault tests); the card reconnects by itself.
+    stop_pid "$run/pcscd.pid"
+    setsid pcscd -f -c "$run/reader.conf" > "$run/pcscd.log" 2>&1 &
+    echo $! > "$run/pcscd.pid"
+    "$build/tests/pcsc-probe" "$reader" 10000 >/dev/null || { echo "vcard: pcscd did not come back" >&2; exit 1; }
+    ;;
 down)
     stop_pid "$run/vcard.pid"
     stop_pid "$run/pcscd.pid"
     echo "vcard-down: stopped"
     ;;
 *)
-    echo "usage: vcard.sh up|down BUILD" >&2
+    echo "usage: vcard.sh up|down|restart-pcscd BUILD" >&2
     exit 2
     ;;
 esac
