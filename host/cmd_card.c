@@ -12,6 +12,7 @@
 #include "log.h"
 #include "policy.h"
 #include "readers.h"
+#include "watchdog.h"
 
 #define MAX_GET_RESPONSE_ROUNDS 64
 #define MAX_RESPONSE_DATA 65536
@@ -229,8 +230,10 @@ uint32_t nb_card_transmit(nb_session *s, nb_handle *h, const uint8_t *cmd, size_
                           int secret, uint8_t *resp, size_t *resp_len)
 {
     nb_log_apdu("card <", cmd, cmd_len, secret);
+    nb_watchdog_enter(s->current_id);
     uint32_t rv = s->backend->transmit(s->backend->self, h->card, h->protocol, cmd, cmd_len, resp,
                                        resp_len);
+    nb_watchdog_leave();
     if ((rv == NB_SCARD_S_SUCCESS && *resp_len < 2) || rv == NB_SCARD_E_NOT_TRANSACTED) {
         *resp_len = 0;
         return classify_lost_exchange(s, h);

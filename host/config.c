@@ -53,6 +53,16 @@ static int apply_setting(nb_config *cfg, const char *key, const char *value, con
         cfg->extra_origins[cfg->extra_origin_count++] = copy;
         return 0;
     }
+    if (strcmp(key, "card_timeout_ms") == 0) {
+        char *end = NULL;
+        unsigned long ms = strtoul(value, &end, 10);
+        if (end == value || *end != '\0' || ms < 1000 || ms > 600000) {
+            *why = "card_timeout_ms must be from 1000 to 600000";
+            return -1;
+        }
+        cfg->card_timeout_ms = (unsigned)ms;
+        return 0;
+    }
     char **slot = NULL;
     if (strcmp(key, "trust_dir") == 0)
         slot = &cfg->trust_dir;

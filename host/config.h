@@ -16,6 +16,7 @@ typedef struct {
     char *trust_dir;  /* trust_dir = ... (signed scripts) */
     char *log_level;  /* log_level = off|error|info|debug */
     char *log_file;   /* log_file = /path */
+    unsigned card_timeout_ms; /* card_timeout_ms = N (1000-600000); 0: default */
 } nb_config;
 
 /* Path of the file to read: $NESBRIDGE_CONFIG, else the default. */

@@ -1,5 +1,7 @@
 #include "dispatch.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -99,6 +101,10 @@ char *nb_dispatch(nb_session *s, const char *text, size_t len)
         nb_fail(&out, err, "%s", message);
     } else {
         nb_log(NB_LOG_INFO, "request %s from %s", req.cmd, req.origin);
+        char *id = cJSON_PrintUnformatted(req.id);
+        snprintf(s->current_id, sizeof(s->current_id), "%s",
+                 id != NULL && strlen(id) < sizeof(s->current_id) ? id : "null");
+        free(id);
         run_request(s, &req, &out);
     }
     if (out.err != NB_OK)

@@ -15,6 +15,7 @@
 #include "relay.h"
 #include "session.h"
 #include "trust.h"
+#include "watchdog.h"
 #include "version.h"
 
 /* Requests may carry a new PIN: every JSON string is wiped before its
@@ -83,7 +84,10 @@ int main(int argc, char **argv)
     nb_session session;
     nb_session_init(&session, nb_pcsc_backend(), &config, caller == NB_CALLER_ALLOWED);
     session.trust = trust;
+    nb_watchdog_start(STDIN_FILENO, STDOUT_FILENO,
+                      config.card_timeout_ms != 0 ? config.card_timeout_ms : NB_CARD_TIMEOUT_MS_DEFAULT);
     int code = nb_relay_run(&session, STDIN_FILENO, STDOUT_FILENO);
+    nb_watchdog_stop();
     nb_trust_free(trust);
 
     nb_log(NB_LOG_INFO, "exiting with %d", code);

@@ -55,6 +55,7 @@ typedef struct nb_session {
     /* Where a new-PIN APDU is built; wiped right after it is sent (tests
      * check that). */
     uint8_t pin_apdu[5 + 16];
+    char current_id[160]; /* the request being handled, as JSON ("null") */
 } nb_session;
 
 void nb_session_init(nb_session *s, const nb_backend *backend, const nb_config *config,

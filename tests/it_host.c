@@ -2,6 +2,7 @@
  * pcscd with the virtual reader and the virtual NES card (make vcard-up). */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -303,6 +304,77 @@ START_TEST(removal_during_a_transaction)
 }
 END_TEST
 
+/* Brings a muted card back: vpcd waits for ever for its answer, so the
+ * card has to leave the reader and come back. */
+static void unmute_card(void)
+{
+    vcard_control("mute off");
+    vcard_control("remove");
+    vcard_wait_present(0);
+    vcard_control("insert");
+    vcard_wait_present(1);
+}
+
+static void short_card_timeout(void)
+{
+    const char *build = getenv("NB_BUILD") != NULL ? getenv("NB_BUILD") : "build";
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/it-host.conf", build);
+    FILE *f = fopen(path, "w");
+    fputs("card_timeout_ms = 1000\n", f);
+    fclose(f);
+    chmod(path, 0600);
+    setenv("NESBRIDGE_CONFIG", path, 1);
+}
+
+/* Fault: a card that stops answering. The host answers unresponsive-card
+ * within its limit and stops; the card and the next host are fine. */
+START_TEST(a_card_that_stops_answering)
+{
+    ck_assert_int_eq(host_close(&host, 1000), 0);
+    short_card_timeout();
+    host_start(&host, IT_CHROME_CALLER);
+    unsetenv("NESBRIDGE_CONFIG");
+    cJSON_Delete(host_call(&host, "hello", "{\"protocol\":1}"));
+    int h = connect_card("shared");
+    vcard_control("mute on");
+    double t0 = now_seconds();
+    char args[128];
+    snprintf(args, sizeof(args), "{\"handle\":%d,\"apdu\":\"00A4000C023F00\"}", h);
+    cJSON *r = host_call(&host, "transmit", args);
+    ck_assert_str_eq(reply_code(r), "unresponsive-card");
+    cJSON_Delete(r);
+    double waited = now_seconds() - t0;
+    ck_assert_double_ge(waited, 1.0);
+    ck_assert_double_lt(waited, 2.0);
+    ck_assert_int_eq(host_close(&host, 1000), 1);
+    unmute_card();
+    host_start(&host, IT_CHROME_CALLER);
+    cJSON_Delete(host_call(&host, "hello", "{\"protocol\":1}"));
+    int h2 = connect_card("shared");
+    ck_assert_str_eq(transmit(h2, "00200081", NULL, 0), "63C3");
+}
+END_TEST
+
+/* Fault: the browser closes the port while the card hangs: the host ends
+ * within a second even so. */
+START_TEST(port_closed_while_the_card_hangs)
+{
+    int h = connect_card("shared");
+    vcard_control("mute on");
+    char json[256];
+    snprintf(json, sizeof(json), "{\"id\":9,\"cmd\":\"transmit\",\"origin\":\"" IT_ORIGIN "\",\"args\":{\"handle\":%d,\"apdu\":\"00A4000C023F00\"}}", h);
+    host_send(&host, json);
+    usleep(200000);
+    double t0 = now_seconds();
+    ck_assert_int_eq(host_close(&host, 1000), 0);
+    ck_assert_double_lt(now_seconds() - t0, 1.0);
+    unmute_card();
+    host_start(&host, IT_CHROME_CALLER);
+    cJSON_Delete(host_call(&host, "hello", "{\"protocol\":1}"));
+}
+END_TEST
+
 static Suite *host_suite(void)
 {
     Suite *s = suite_create("host-integration");
@@ -321,6 +393,8 @@ static Suite *host_suite(void)
     tcase_add_test(tc, pcscd_restart_is_survived);
     tcase_add_test(tc, reset_by_another_program);
     tcase_add_test(tc, removal_during_a_transaction);
+    tcase_add_test(tc, a_card_that_stops_answering);
+    tcase_add_test(tc, port_closed_while_the_card_hangs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,142 @@
+#include "watchdog.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "log.h"
+
+#define POLL_MS 100
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    pthread_t thread;
+    int running, stopping;
+    int in_fd, out_fd;
+    uint32_t limit_ms;
+    int busy;
+    int idle; /* the watcher sleeps until told: wake it when work starts */
+    struct timespec since;
+    char reply_id[160];
+} wd = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+
+static long elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000L + (now.tv_nsec - since->tv_nsec) / 1000000L;
+}
+
+static int port_closed(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(p.revents & POLLIN);
+}
+
+/* Called with the lock held; never returns. */
+static void give_up(int answer)
+{
+    if (answer) {
+        char reply[256];
+        int n = snprintf(reply, sizeof(reply),
+                         "{\"id\":%s,\"ok\":false,\"error\":{\"code\":\"unresponsive-card\","
+                         "\"message\":\"The card does not answer; nesbridge-host stops.\",\"pcsc\":\"0x80100066\"}}",
+                         wd.reply_id);
+        if (n > 0 && (size_t)n < sizeof(reply))
+            nb_frame_write(wd.out_fd, reply, (size_t)n);
+    }
+    nb_log(NB_LOG_ERROR, "card exchange stuck for %ld ms%s; exiting", elapsed_ms(&wd.since),
+           answer ? "" : " and the port closed");
+    _exit(answer ? 1 : 0);
+}
+
+static void *watch(void *arg)
+{
+    (void)arg;
+    int quiet_slices = 1;
+    pthread_mutex_lock(&wd.lock);
+    while (!wd.stopping) {
+        if (!wd.busy && quiet_slices >= 1) {
+            /* Quiet for a whole slice: sleep until the next exchange. APDUs
+             * come in bursts; within one, nobody has to wake this thread. */
+            wd.idle = 1;
+            pthread_cond_wait(&wd.changed, &wd.lock);
+            wd.idle = 0;
+            quiet_slices = 0;
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += POLL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&wd.changed, &wd.lock, &until);
+        if (wd.stopping)
+            break;
+        if (!wd.busy) {
+            quiet_slices++;
+            continue;
+        }
+        quiet_slices = 0;
+        if (port_closed(wd.in_fd))
+            give_up(0);
+        if (elapsed_ms(&wd.since) > (long)wd.limit_ms)
+            give_up(1);
+    }
+    pthread_mutex_unlock(&wd.lock);
+    return NULL;
+}
+
+int nb_watchdog_start(int in_fd, int out_fd, uint32_t limit_ms)
+{
+    wd.in_fd = in_fd;
+    wd.out_fd = out_fd;
+    wd.limit_ms = limit_ms;
+    wd.stopping = 0;
+    if (pthread_create(&wd.thread, NULL, watch, NULL) != 0)
+        return -1;
+    wd.running = 1;
+    return 0;
+}
+
+void nb_watchdog_stop(void)
+{
+    if (!wd.running)
+        return;
+    pthread_mutex_lock(&wd.lock);
+    wd.stopping = 1;
+    pthread_cond_signal(&wd.changed);
+    pthread_mutex_unlock(&wd.lock);
+    pthread_join(wd.thread, NULL);
+    wd.running = 0;
+}
+
+void nb_watchdog_enter(const char *reply_id_json)
+{
+    if (!wd.running)
+        return;
+    pthread_mutex_lock(&wd.lock);
+    snprintf(wd.reply_id, sizeof(wd.reply_id), "%s", reply_id_json != NULL ? reply_id_json : "null");
+    clock_gettime(CLOCK_MONOTONIC, &wd.since);
+    wd.busy = 1;
+    if (wd.idle)
+        pthread_cond_signal(&wd.changed);
+    pthread_mutex_unlock(&wd.lock);
+}
+
+void nb_watchdog_leave(void)
+{
+    if (!wd.running)
+        return;
+    pthread_mutex_lock(&wd.lock);
+    wd.busy = 0;
+    pthread_mutex_unlock(&wd.lock);
+}
