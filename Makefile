@@ -41,7 +41,7 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_scrip
 .SECONDARY:
 
 .PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down \
-        js extension extension-dev install-user bench fuzz analyze
+        js extension extension-dev install-user bench fuzz analyze integration-asan
 
 DEV_ORIGINS ?= http://localhost:8443
 NODE_DEPS := tests/browser/node_modules/.package-lock.json
@@ -112,6 +112,13 @@ unit: $(UNIT_BINS)
 integration: $(HOST_BIN) $(VCARD_BIN) $(SIGN_BIN) $(IT_BINS) $(BUILD)/pki/card-cert.der $(NODE_DEPS)
 	@sh tests/run_integration.sh $(BUILD)
 
+# The C integration tests once more, everything built by clang with
+# AddressSanitizer and UBSan (host, card, test programs).
+integration-asan:
+	$(MAKE) BUILD=$(BUILD)/asan-it CC=clang OPT=-O1 NB_ONLY_C=1 NB_SANITIZED=1 \
+	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" integration
+
 # Browser drivers and the extension linter, pinned in package-lock.json.
 $(NODE_DEPS): tests/browser/package.json tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund
@@ -178,6 +185,7 @@ check: deps
 	$(MAKE) asan
 	$(MAKE) valgrind
 	$(MAKE) fuzz
+	$(MAKE) integration-asan
 	$(MAKE) js
 	$(MAKE) integration
 

@@ -292,10 +292,14 @@ START_TEST(secrets_stay_secret)
     ck_assert_ptr_null(strstr(reply_text, "86420975"));
     ck_assert_ptr_null(strstr(reply_text, "3836343230393735"));
     free(reply_text);
-    /* Snapshot the host's memory while it still runs. */
-    snprintf(cmd, sizeof(cmd), "gcore -o '%s' %d >/dev/null 2>&1", core_prefix, (int)host.pid);
-    ck_assert_int_eq(system(cmd), 0);
+    /* Snapshot the host's memory while it still runs (not under ASan: its
+     * terabytes of reserved shadow memory make a core dump endless). */
+    int dump = getenv("NB_SANITIZED") == NULL;
     snprintf(core_path, sizeof(core_path), "%s.%d", core_prefix, (int)host.pid);
+    if (dump) {
+        snprintf(cmd, sizeof(cmd), "gcore -o '%s' %d >/dev/null 2>&1", core_prefix, (int)host.pid);
+        ck_assert_int_eq(system(cmd), 0);
+    }
     ck_assert_uint_eq(verify_directly("3836343230393735"), 0x9000);
 
     static const char pin[] = "86420975", pin_hex[] = "3836343230393735";
@@ -315,9 +319,11 @@ START_TEST(secrets_stay_secret)
         ck_assert_msg(!file_contains(logs[i], admin_hex, 32), "admin key in %s", logs[i]);
         ck_assert_msg(!file_contains(logs[i], master_hex, 32), "master key in %s", logs[i]);
     }
-    ck_assert_msg(!file_contains(core_path, pin, 8), "the new PIN lingers in the host's memory");
-    ck_assert_msg(!file_contains(core_path, admin, sizeof(admin)), "an admin key in the host's memory");
-    unlink(core_path);
+    if (dump) {
+        ck_assert_msg(!file_contains(core_path, pin, 8), "the new PIN lingers in the host's memory");
+        ck_assert_msg(!file_contains(core_path, admin, sizeof(admin)), "an admin key in the host's memory");
+        unlink(core_path);
+    }
 }
 END_TEST
 

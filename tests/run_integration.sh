@@ -8,6 +8,9 @@ failed=0
 for test in it_card it_host it_script; do
     NB_BUILD="$build" "$build/tests/$test" || failed=1
 done
+if [ "${NB_ONLY_C:-0}" = 1 ]; then
+    exit $failed
+fi
 # The extension in real browsers, through the same host, pcscd and card.
 NB_BUILD="$build" node --test tests/browser/browser.test.js || failed=1
 # The malformed-input battery against the real host, plain and under valgrind.
