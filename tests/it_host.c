@@ -2,6 +2,8 @@
  * pcscd with the virtual reader and the virtual NES card (make vcard-up). */
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -375,6 +377,45 @@ START_TEST(port_closed_while_the_card_hangs)
 }
 END_TEST
 
+/* SIGTERM in the middle of a transaction: the card is free afterwards
+ * (pcscd lets go of a dead client's transaction and handles). */
+START_TEST(sigterm_during_a_transaction)
+{
+    int h = connect_card("exclusive");
+    char args[64];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", h);
+    cJSON_Delete(host_call(&host, "begin-transaction", args));
+    kill(host.pid, SIGTERM);
+    ck_assert_int_eq(host_close(&host, 1000), 128 + SIGTERM);
+    host_start(&host, IT_CHROME_CALLER);
+    cJSON_Delete(host_call(&host, "hello", "{\"protocol\":1}"));
+    int h2 = connect_card("exclusive");
+    ck_assert_str_eq(transmit(h2, "00A4000C023F00", NULL, 0), "9000");
+}
+END_TEST
+
+/* SIGPIPE: the browser stops reading; the host's write fails, it does not
+ * die of the signal, and it ends cleanly with status 1. */
+START_TEST(sigpipe_is_an_error_not_a_death)
+{
+    connect_card("shared");
+    close(host.from_host);
+    host.from_host = open("/dev/null", O_RDONLY);
+    host_send(&host, "{\"id\":1,\"cmd\":\"list-readers\",\"origin\":\"" IT_ORIGIN "\"}");
+    int status = 0;
+    double deadline = now_seconds() + 1.0;
+    pid_t r = 0;
+    while (now_seconds() < deadline && (r = waitpid(host.pid, &status, WNOHANG)) == 0)
+        usleep(5000);
+    ck_assert_int_eq(r, host.pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 1);
+    close(host.to_host);
+    close(host.from_host);
+    host_start(&host, IT_CHROME_CALLER); /* for teardown */
+}
+END_TEST
+
 static Suite *host_suite(void)
 {
     Suite *s = suite_create("host-integration");
@@ -395,6 +436,8 @@ static Suite *host_suite(void)
     tcase_add_test(tc, removal_during_a_transaction);
     tcase_add_test(tc, a_card_that_stops_answering);
     tcase_add_test(tc, port_closed_while_the_card_hangs);
+    tcase_add_test(tc, sigterm_during_a_transaction);
+    tcase_add_test(tc, sigpipe_is_an_error_not_a_death);
     suite_add_tcase(s, tc);
     return s;
 }
