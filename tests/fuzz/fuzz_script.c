@@ -4,11 +4,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+
 #include "base64.h"
 #include "script.h"
+#include "trust.h"
+
+/* A fixed P-256 key in the trust store, for the verifier. */
+static nb_trust_store *store;
+static char key_id[NB_KEY_ID_HEX + 1];
+
+static void setup_store(void)
+{
+    if (store != NULL)
+        return;
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    nb_key_id(key, key_id);
+    store = nb_trust_load(NULL, 0);
+    nb_trust_add_key(store, key);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    /* Inputs starting with 'S': a signature (DER or raw r||s) to verify
+     * over a fixed text with the pinned key; it must never verify. */
+    if (size > 0 && data[0] == 'S') {
+        setup_store();
+        static const uint8_t text[] = "{\"version\":1}";
+        if (nb_trust_verify(store, key_id, text, sizeof(text) - 1, data + 1, size - 1) == NB_OK)
+            abort();
+        (void)nb_trust_verify(store, "00", text, sizeof(text) - 1, data + 1, size - 1);
+        return 0;
+    }
     nb_script script;
     nb_outcome out = {0};
     if (nb_script_parse(data, size, &script, &out) == NB_OK) {
