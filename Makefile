@@ -174,7 +174,7 @@ extension-dev:
 	node extension/build.js $(BUILD)/extension-dev $(DEV_ORIGINS)
 
 install-user: $(HOST_BIN)
-	sh manifests/install-user.sh $(HOST_BIN)
+	sh installer/install.sh --user --host $(HOST_BIN)
 
 # Both compilers must build warning-free; then unit tests plain, under
 # ASan+UBSan and under valgrind; integration tests against pcscd last.

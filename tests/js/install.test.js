@@ -1,4 +1,5 @@
-/* make install-user: the host and a manifest for each browser, for this user. */
+/* installer/install.sh: per-user and system installs into temporary roots,
+ * every browser path, dry run, idempotence, exact uninstall. */
 "use strict";
 
 const { test } = require("node:test");
@@ -9,26 +10,95 @@ const path = require("path");
 const { execFileSync } = require("child_process");
 
 const ROOT = path.resolve(__dirname, "..", "..");
+const INSTALL = path.join(ROOT, "installer", "install.sh");
 
-test("install-user.sh puts the host and the three manifests in place", () => {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), "nb-home-"));
-  const fakeHost = path.join(home, "nesbridge-host-built");
-  fs.writeFileSync(fakeHost, "#!/bin/sh\n", { mode: 0o755 });
-  const env = { PATH: process.env.PATH, HOME: home };
-  execFileSync("sh", [path.join(ROOT, "manifests", "install-user.sh"), fakeHost], { env, stdio: "ignore" });
-  const installed = path.join(home, ".local", "share", "nesbridge", "nesbridge-host");
-  assert.ok(fs.statSync(installed).mode & 0o100, "the host is executable");
-  const expect = {
-    [path.join(home, ".config", "chromium", "NativeMessagingHosts")]: "allowed_origins",
-    [path.join(home, ".config", "google-chrome", "NativeMessagingHosts")]: "allowed_origins",
-    [path.join(home, ".mozilla", "native-messaging-hosts")]: "allowed_extensions",
+function listFiles(dir) {
+  const out = [];
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(dir, p));
+    }
   };
-  for (const [dir, field] of Object.entries(expect)) {
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "tr.gov.kamusm.nesbridge.json"), "utf8"));
-    assert.strictEqual(manifest.name, "tr.gov.kamusm.nesbridge");
-    assert.strictEqual(manifest.path, installed);
-    assert.strictEqual(manifest.type, "stdio");
-    assert.ok(Array.isArray(manifest[field]) && manifest[field].length === 1, dir);
+  walk(dir);
+  return out.sort();
+}
+
+function setup() {
+  const top = fs.mkdtempSync(path.join(os.tmpdir(), "nb-install-"));
+  const fakeHost = path.join(top, "nesbridge-host-built");
+  fs.writeFileSync(fakeHost, "#!/bin/sh\n", { mode: 0o755 });
+  return { top, fakeHost, home: path.join(top, "home") };
+}
+
+const run = (env, ...args) => execFileSync("sh", [INSTALL, ...args], { env: Object.assign({ PATH: process.env.PATH }, env) }).toString();
+
+const USER_BROWSERS = {
+  ".config/google-chrome": ".config/google-chrome/NativeMessagingHosts",
+  ".config/google-chrome-beta": ".config/google-chrome-beta/NativeMessagingHosts",
+  ".config/google-chrome-unstable": ".config/google-chrome-unstable/NativeMessagingHosts",
+  ".config/chromium": ".config/chromium/NativeMessagingHosts",
+  ".config/microsoft-edge": ".config/microsoft-edge/NativeMessagingHosts",
+  ".config/BraveSoftware/Brave-Browser": ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts",
+  ".config/vivaldi": ".config/vivaldi/NativeMessagingHosts",
+  ".config/opera": ".config/opera/NativeMessagingHosts",
+  ".mozilla": ".mozilla/native-messaging-hosts",
+  ".librewolf": ".librewolf/native-messaging-hosts",
+};
+
+test("per-user install: every browser found gets its manifest; idempotent; exact uninstall", () => {
+  const { top, fakeHost, home } = setup();
+  for (const dir of Object.keys(USER_BROWSERS)) fs.mkdirSync(path.join(home, dir), { recursive: true });
+  const env = { HOME: home };
+  const before = listFiles(home);
+  const dry = run(env, "--user", "--dry-run", "--host", fakeHost);
+  assert.match(dry, /dry run: would install/);
+  assert.deepStrictEqual(listFiles(home), before, "a dry run writes nothing");
+  run(env, "--user", "--host", fakeHost);
+  run(env, "--user", "--host", fakeHost); /* twice: same result */
+  const hostPath = path.join(home, ".local", "lib", "nesbridge", "nesbridge-host");
+  assert.ok(fs.statSync(hostPath).mode & 0o111);
+  for (const [, mdir] of Object.entries(USER_BROWSERS)) {
+    const m = JSON.parse(fs.readFileSync(path.join(home, mdir, "tr.gov.kamusm.nesbridge.json"), "utf8"));
+    assert.strictEqual(m.path, hostPath);
+    assert.strictEqual(m.name, "tr.gov.kamusm.nesbridge");
+    if (mdir.includes("native-messaging-hosts")) assert.deepStrictEqual(m.allowed_extensions, ["nesbridge@kamusm.gov.tr"]);
+    else assert.deepStrictEqual(m.allowed_origins, ["chrome-extension://ffpjpdkbfkaajpicelpogecbmppnpjkp/"]);
   }
-  fs.rmSync(home, { recursive: true, force: true });
+  const record = fs.readFileSync(path.join(home, ".local/share/nesbridge/installed-files"), "utf8").trim().split("\n");
+  assert.strictEqual(record.length, Object.keys(USER_BROWSERS).length + 1);
+  run(env, "--uninstall");
+  assert.deepStrictEqual(listFiles(home), before, "uninstall removes exactly what install added");
+  fs.rmSync(top, { recursive: true, force: true });
+});
+
+test("per-user install with no browser: the host only, and a clear word", () => {
+  const { top, fakeHost, home } = setup();
+  fs.mkdirSync(home);
+  const out = run({ HOME: home }, "--user", "--host", fakeHost);
+  assert.match(out, /no browser found/);
+  fs.rmSync(top, { recursive: true, force: true });
+});
+
+test("system install into a root: system paths of every browser family", () => {
+  const { top, fakeHost, home } = setup();
+  fs.mkdirSync(home);
+  const root = path.join(top, "root");
+  const systemDirs = ["etc/opt/chrome", "etc/chromium", "etc/opt/edge", "etc/opt/brave", "etc/opt/vivaldi",
+    "usr/lib/mozilla", "usr/lib64/mozilla", "usr/lib/librewolf"];
+  for (const d of systemDirs) fs.mkdirSync(path.join(root, d), { recursive: true });
+  run({ HOME: home }, "--system", "--root", root, "--host", fakeHost);
+  assert.ok(fs.existsSync(path.join(root, "usr/lib/nesbridge/nesbridge-host")));
+  for (const d of systemDirs) {
+    const m = JSON.parse(fs.readFileSync(path.join(root, d, "native-messaging-hosts", "tr.gov.kamusm.nesbridge.json"), "utf8"));
+    assert.strictEqual(m.path, "/usr/lib/nesbridge/nesbridge-host", "the manifest names the path on the target system");
+  }
+  run({ HOME: home }, "--system", "--root", root, "--uninstall");
+  assert.deepStrictEqual(listFiles(root), []);
+  fs.rmSync(top, { recursive: true, force: true });
+});
+
+test("bad options are refused", () => {
+  assert.throws(() => run({ HOME: os.tmpdir() }, "--frobnicate"));
 });

@@ -1,0 +1,156 @@
+#!/bin/sh
+# nesbridge installer for Linux: the host binary and a native-messaging
+# manifest for every browser found. POSIX sh.
+#
+#   install.sh [--user|--system] [--uninstall] [--dry-run] [--host FILE] [--root DIR]
+#
+# --user (default): for this user (~/.local, each browser's user directory).
+# --system: for everyone (/usr/lib/nesbridge, /etc/..., needs root).
+# --root DIR: install below DIR instead of / (packaging and tests).
+# Uninstall removes exactly what the install recorded.
+set -eu
+
+mode=user
+action=install
+dry=0
+host=""
+root=""
+here=$(cd "$(dirname "$0")" && pwd)
+name=tr.gov.kamusm.nesbridge
+chrome_id=ffpjpdkbfkaajpicelpogecbmppnpjkp
+firefox_id=nesbridge@kamusm.gov.tr
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --user) mode=user ;;
+        --system) mode=system ;;
+        --uninstall) action=uninstall ;;
+        --dry-run) dry=1 ;;
+        --host) host=$2; shift ;;
+        --root) root=$2; shift ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ -n "$host" ] || host="$here/../build/nesbridge-host"
+
+home=${HOME:?HOME is not set}
+if [ "$mode" = user ]; then
+    bindir="$root$home/.local/lib/nesbridge"
+    record="$root$home/.local/share/nesbridge/installed-files"
+    config="$root${XDG_CONFIG_HOME:-$home/.config}"
+    # browser|kind|directory (kind: chromium or firefox); found when the
+    # browser's own user directory exists.
+    browsers="google-chrome|chromium|$config/google-chrome
+google-chrome-beta|chromium|$config/google-chrome-beta
+google-chrome-unstable|chromium|$config/google-chrome-unstable
+chromium|chromium|$config/chromium
+microsoft-edge|chromium|$config/microsoft-edge
+microsoft-edge-beta|chromium|$config/microsoft-edge-beta
+microsoft-edge-dev|chromium|$config/microsoft-edge-dev
+brave|chromium|$config/BraveSoftware/Brave-Browser
+vivaldi|chromium|$config/vivaldi
+opera|chromium|$config/opera
+firefox|firefox|$root$home/.mozilla
+librewolf|firefox|$root$home/.librewolf"
+else
+    [ "$dry" = 1 ] || [ -n "$root" ] || [ "$(id -u)" = 0 ] || { echo "install.sh: --system needs root" >&2; exit 1; }
+    bindir="$root/usr/lib/nesbridge"
+    record="$root/var/lib/nesbridge/installed-files"
+    browsers="google-chrome|chromium|$root/etc/opt/chrome
+chromium|chromium|$root/etc/chromium
+microsoft-edge|chromium|$root/etc/opt/edge
+brave|chromium|$root/etc/opt/brave
+vivaldi|chromium|$root/etc/opt/vivaldi
+firefox|firefox|$root/usr/lib/mozilla
+firefox-lib64|firefox|$root/usr/lib64/mozilla
+librewolf|firefox|$root/usr/lib/librewolf"
+fi
+
+run() {
+    if [ "$dry" = 1 ]; then echo "would: $*"; else "$@"; fi
+}
+
+manifest_dir() { # kind directory
+    if [ "$1" = firefox ]; then echo "$2/native-messaging-hosts"
+    elif [ "$mode" = user ]; then echo "$2/NativeMessagingHosts"
+    else echo "$2/native-messaging-hosts"; fi
+}
+
+write_manifest() { # kind file
+    if [ "$1" = firefox ]; then allowed="\"allowed_extensions\": [\"$firefox_id\"]"
+    else allowed="\"allowed_origins\": [\"chrome-extension://$chrome_id/\"]"; fi
+    hostpath=${bindir#"$root"}/nesbridge-host
+    cat > "$2" <<JSON
+{
+  "name": "$name",
+  "description": "nesbridge: NES card unlock for the Kamu SM site",
+  "path": "$hostpath",
+  "type": "stdio",
+  $allowed
+}
+JSON
+    chmod 0644 "$2"
+}
+
+explain_sandboxes() {
+    for b in firefox chromium; do
+        if command -v snap >/dev/null 2>&1 && snap list "$b" >/dev/null 2>&1; then
+            echo "note: $b is a snap; snaps cannot start native hosts installed outside the snap." \
+                 "Install the browser from your distribution's packages to use nesbridge with it."
+        fi
+    done
+    if command -v flatpak >/dev/null 2>&1; then
+        for app in org.mozilla.firefox org.chromium.Chromium com.google.Chrome com.brave.Browser; do
+            if flatpak info "$app" >/dev/null 2>&1; then
+                echo "note: $app is a flatpak; it cannot start a host outside its sandbox." \
+                     "Use the browser from your distribution's packages (docs/install.md)."
+            fi
+        done
+    fi
+}
+
+if [ "$action" = uninstall ]; then
+    [ -f "$record" ] || { echo "install.sh: nothing recorded in $record; nothing to remove"; exit 0; }
+    while IFS= read -r f; do
+        [ -n "$f" ] || continue
+        run rm -f "$f"
+        echo "removed $f"
+    done < "$record"
+    run rm -f "$record"
+    exit 0
+fi
+
+[ -x "$host" ] || { echo "install.sh: no host binary at $host (make first, or --host FILE)" >&2; exit 1; }
+installed=""
+run mkdir -p "$bindir"
+run install -m 0755 "$host" "$bindir/nesbridge-host"
+installed="$bindir/nesbridge-host"
+found=0
+for line in $browsers; do
+    browser=${line%%|*}; rest=${line#*|}; kind=${rest%%|*}; dir=${rest#*|}
+    if [ "$mode" = user ] && [ ! -d "$dir" ]; then continue; fi
+    if [ "$mode" = system ] && [ ! -d "$dir" ] && [ ! -d "$(dirname "$dir")" ]; then continue; fi
+    mdir=$(manifest_dir "$kind" "$dir")
+    file="$mdir/$name.json"
+    run mkdir -p "$mdir"
+    if [ "$dry" = 1 ]; then echo "would: write $file"; else write_manifest "$kind" "$file"; fi
+    echo "$browser: $file"
+    installed="$installed
+$file"
+    found=$((found + 1))
+done
+[ "$found" -gt 0 ] || echo "install.sh: no browser found; the host is installed, the manifests are not"
+if [ "$dry" = 0 ]; then
+    mkdir -p "$(dirname "$record")"
+    # Keep what an earlier install recorded, so that uninstall removes all.
+    { [ -f "$record" ] && cat "$record"; echo "$installed"; } | sort -u | sed '/^$/d' > "$record.new"
+    mv "$record.new" "$record"
+fi
+explain_sandboxes
+if [ "$dry" = 1 ]; then
+    echo "dry run: would install $bindir/nesbridge-host and $found browser manifests"
+else
+    echo "installed: $bindir/nesbridge-host ($found browser manifests)"
+fi
