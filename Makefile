@@ -67,7 +67,7 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) host/*.h | $(BUILD)/tests
 $(BUILD)/host $(BUILD)/vcard $(BUILD)/tests:
 	mkdir -p $@
 
-$(HOST_BIN): $(HOST_OBJS) $(BUILD)/host/pcsc.o $(BUILD)/host/main.o
+$(HOST_BIN): $(HOST_OBJS) $(BUILD)/host/pcsc.o $(BUILD)/host/doctor.o $(BUILD)/host/main.o
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
 $(VCARD_BIN): $(VCARD_OBJS)

@@ -11,6 +11,7 @@
 
 #include "caller.h"
 #include "config.h"
+#include "doctor.h"
 #include "log.h"
 #include "relay.h"
 #include "session.h"
@@ -35,7 +36,8 @@ static void usage(FILE *out)
             "Browsers start it themselves; it is not meant to be run by hand.\n\n"
             "Usage:\n"
             "  nesbridge-host --version   print the version\n"
-            "  nesbridge-host --help      print this text\n\n"
+            "  nesbridge-host --help      print this text\n"
+            "  nesbridge-host doctor [--json]  check browsers, manifests, pcscd, readers, keys\n\n"
             "Environment:\n"
             "  NESBRIDGE_CONFIG    configuration file (default " NB_CONFIG_DEFAULT_PATH ")\n"
             "  NESBRIDGE_LOG       off, error, info or debug (overrides log_level)\n"
@@ -52,6 +54,19 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "--help") == 0) {
         usage(stdout);
         return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "doctor") == 0 &&
+        (argc == 2 || (argc == 3 && strcmp(argv[2], "--json") == 0))) {
+        nb_config config;
+        char err[512];
+        if (nb_config_load(&config, nb_config_path(), err, sizeof(err)) != 0)
+            memset(&config, 0, sizeof(config));
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        self[n > 0 ? n : 0] = '\0';
+        int code = nb_doctor_run(argc == 3, self, &config, nb_pcsc_backend());
+        nb_config_free(&config);
+        return code;
     }
     nb_caller_kind caller = nb_caller_check(argc, argv);
     if (caller == NB_CALLER_NOT_BROWSER) {

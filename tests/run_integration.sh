@@ -15,6 +15,7 @@ fi
 NB_BUILD="$build" node --test tests/browser/browser.test.js || failed=1
 # The malformed-input battery against the real host, plain and under valgrind.
 NB_BUILD="$build" node --test tests/battery/ || failed=1
+NB_BUILD="$build" node --test tests/installer/ || failed=1
 NB_BUILD="$build" NB_VALGRIND=1 node --test tests/battery/ || failed=1
 # The demo site's whole unlock, end to end.
 NB_BUILD="$build" node --test tests/e2e/ || failed=1

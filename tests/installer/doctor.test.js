@@ -1,0 +1,82 @@
+/* `nesbridge-host doctor` on broken set-ups (each kind of breakage named)
+ * and on a good one; needs pcscd with the virtual reader (make vcard-up). */
+"use strict";
+
+const { test } = require("node:test");
+const assert = require("node:assert");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const crypto = require("crypto");
+const { spawnSync, execFileSync } = require("child_process");
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const BUILD = path.resolve(process.env.NB_BUILD || path.join(ROOT, "build"));
+const HOST = path.join(BUILD, "nesbridge-host");
+const MANIFEST = "tr.gov.kamusm.nesbridge.json";
+
+/* A home with Chromium and Firefox, a host installed by the installer, and
+ * a trusted key through a configuration file. */
+function goodHome() {
+  const top = fs.mkdtempSync(path.join(os.tmpdir(), "nb-doctor-"));
+  const home = path.join(top, "home");
+  fs.mkdirSync(path.join(home, ".config", "chromium"), { recursive: true });
+  fs.mkdirSync(path.join(home, ".mozilla"), { recursive: true });
+  execFileSync("sh", [path.join(ROOT, "installer", "install.sh"), "--user", "--host", HOST], { env: { PATH: process.env.PATH, HOME: home } });
+  const trust = path.join(top, "trust");
+  fs.mkdirSync(trust, { mode: 0o755 });
+  const { publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+  fs.writeFileSync(path.join(trust, "k.pem"), publicKey.export({ type: "spki", format: "pem" }), { mode: 0o644 });
+  const conf = path.join(top, "nesbridge.conf");
+  fs.writeFileSync(conf, "trust_dir = " + trust + "\n", { mode: 0o600 });
+  return { top, home, conf, installed: path.join(home, ".local", "lib", "nesbridge", "nesbridge-host") };
+}
+
+function doctor(setup, extraEnv, json) {
+  const env = Object.assign({ PATH: process.env.PATH, HOME: setup.home, NESBRIDGE_CONFIG: setup.conf, LANG: "C" }, extraEnv || {});
+  const r = spawnSync(setup.installed || HOST, ["doctor"].concat(json ? ["--json"] : []), { env, encoding: "utf8" });
+  return { code: r.status, out: r.stdout };
+}
+
+const chromiumManifest = (s) => path.join(s.home, ".config", "chromium", "NativeMessagingHosts", MANIFEST);
+
+test("doctor: a good set-up passes, in English, Turkish and JSON", () => {
+  const s = goodHome();
+  const r = doctor(s);
+  assert.strictEqual(r.code, 0, r.out);
+  assert.match(r.out, /Everything is in place\./);
+  assert.match(r.out, /Chromium: .*NativeMessagingHosts/);
+  assert.match(r.out, /Firefox: .*native-messaging-hosts/);
+  assert.match(r.out, /nesbridge Virtual Reader 00 00: card present/);
+  assert.match(r.out, /1 authority key\(s\) trusted/);
+  assert.match(doctor(s, { LANG: "tr_TR.UTF-8" }).out, /Her şey yerinde\./);
+  const j = JSON.parse(doctor(s, {}, true).out);
+  assert.strictEqual(j.ok, true);
+  assert.ok(j.checks.every((c) => c.ok));
+  fs.rmSync(s.top, { recursive: true, force: true });
+});
+
+const breakages = [
+  ["no manifest", (s) => fs.rmSync(chromiumManifest(s)), /Chromium: no manifest/, /install\.sh --user/],
+  ["manifest not JSON", (s) => fs.writeFileSync(chromiumManifest(s), "{ not json"), /Chromium: manifest is not valid JSON/, /install\.sh/],
+  ["wrong name", (s) => { const p = chromiumManifest(s); const m = JSON.parse(fs.readFileSync(p)); m.name = "x"; fs.writeFileSync(p, JSON.stringify(m)); }, /wrong name/, /install\.sh/],
+  ["host missing", (s) => { const p = chromiumManifest(s); const m = JSON.parse(fs.readFileSync(p)); m.path = "/nonexistent/nesbridge-host"; fs.writeFileSync(p, JSON.stringify(m)); }, /host not executable: \/nonexistent/, /install\.sh/],
+  ["host not executable", (s) => { fs.chmodSync(s.installed, 0o644); s.installed = null; }, /host not executable/, /install\.sh/],
+  ["foreign extension allowed", (s) => { const p = chromiumManifest(s); const m = JSON.parse(fs.readFileSync(p)); m.allowed_origins = ["chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"]; fs.writeFileSync(p, JSON.stringify(m)); }, /does not allow our extension/, /install\.sh/],
+  ["firefox add-on id wrong", (s) => { const p = path.join(s.home, ".mozilla", "native-messaging-hosts", MANIFEST); const m = JSON.parse(fs.readFileSync(p)); m.allowed_extensions = ["x@y"]; fs.writeFileSync(p, JSON.stringify(m)); }, /Firefox: manifest does not allow our extension; expected nesbridge@kamusm\.gov\.tr/, /install\.sh/],
+  ["no browser", (s) => { fs.rmSync(path.join(s.home, ".config"), { recursive: true }); fs.rmSync(path.join(s.home, ".mozilla"), { recursive: true }); }, /no supported browser found/, /install Firefox or Chromium/],
+  ["no trusted key", (s) => fs.writeFileSync(s.conf, ""), /0 authority key\(s\) trusted/, /reinstall nesbridge/],
+  ["pcscd unreachable", (s) => { s.env = { PCSCLITE_CSOCK_NAME: "/nonexistent/pcscd.comm" }; }, /pcscd\) cannot be reached/, /systemctl start pcscd/],
+];
+
+for (const [name, breakIt, problem, fix] of breakages) {
+  test("doctor names it: " + name, () => {
+    const s = goodHome();
+    breakIt(s);
+    const r = doctor(s, s.env);
+    assert.strictEqual(r.code, 1, r.out);
+    assert.match(r.out, problem);
+    assert.match(r.out, fix);
+    fs.rmSync(s.top, { recursive: true, force: true });
+  });
+}
