@@ -41,7 +41,7 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_scrip
 .SECONDARY:
 
 .PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down \
-        js extension extension-dev install-user bench fuzz analyze integration-asan
+        js extension extension-dev install-user bench fuzz analyze integration-asan deb
 
 DEV_ORIGINS ?= http://localhost:8443
 NODE_DEPS := tests/browser/node_modules/.package-lock.json
@@ -166,6 +166,11 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 analyze:
 	rm -rf $(BUILD)/analyze
 	scan-build --status-bugs -o $(BUILD)/analyze/report $(MAKE) -s CC=clang BUILD=$(BUILD)/analyze all
+
+# The Debian package (dpkg-deb; lintian-clean but for documented overrides).
+DEB_VERSION ?= 0.1.0-1
+deb: $(HOST_BIN)
+	sh installer/make-deb.sh $(BUILD) $(DEB_VERSION)
 
 extension:
 	node extension/build.js $(BUILD)/extension

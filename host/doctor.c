@@ -212,8 +212,8 @@ static void check_trust(doctor *d, const nb_config *config)
 int nb_doctor_run(int json, const char *self_path, const nb_config *config, const nb_backend *backend)
 {
     doctor d = {0};
-    const char *lang = getenv("LC_ALL") != NULL && getenv("LC_ALL")[0] != '\0' ? getenv("LC_ALL")
-                       : getenv("LANG") != NULL ? getenv("LANG") : "";
+    const char *all = getenv("LC_ALL"), *lang_env = getenv("LANG");
+    const char *lang = all != NULL && all[0] != '\0' ? all : lang_env != NULL ? lang_env : "";
     d.english = strncmp(lang, "tr", 2) != 0;
     d.json = json;
     if (json) {

@@ -1,0 +1,61 @@
+#!/bin/sh
+# Builds build/nesbridge_VERSION_ARCH.deb with dpkg-deb (no debhelper
+# needed): host, system manifests for the Chromium family and Firefox, the
+# authority key directory, Chromium/Chrome policies that install the
+# extension. Usage: make-deb.sh BUILD VERSION
+set -eu
+build=${1:-build}
+version=${2:-0.1.0}
+here=$(cd "$(dirname "$0")" && pwd)
+arch=$(dpkg --print-architecture)
+stage="$build/deb/nesbridge"
+rm -rf "$stage"
+mkdir -p "$stage/DEBIAN" "$stage/usr/lib/nesbridge" "$stage/usr/share/doc/nesbridge" "$stage/etc/nesbridge/trust.d" \
+    "$stage/usr/share/lintian/overrides"
+install -m 0755 -s "$build/nesbridge-host" "$stage/usr/lib/nesbridge/nesbridge-host"
+host=/usr/lib/nesbridge/nesbridge-host
+conffiles=""
+put() { # template destination
+    mkdir -p "$(dirname "$stage$2")"
+    sed "s|@HOST_PATH@|$host|" "$1" > "$stage$2"
+    chmod 0644 "$stage$2"
+    conffiles="$conffiles$2
+"
+}
+for dir in /etc/chromium/native-messaging-hosts /etc/opt/chrome/native-messaging-hosts \
+           /etc/opt/edge/native-messaging-hosts /etc/opt/brave/native-messaging-hosts \
+           /etc/opt/vivaldi/native-messaging-hosts; do
+    put "$here/../manifests/chromium.json.in" "$dir/tr.gov.kamusm.nesbridge.json"
+done
+mkdir -p "$stage/usr/lib/mozilla/native-messaging-hosts"
+sed "s|@HOST_PATH@|$host|" "$here/../manifests/firefox.json.in" > "$stage/usr/lib/mozilla/native-messaging-hosts/tr.gov.kamusm.nesbridge.json"
+chmod 0644 "$stage/usr/lib/mozilla/native-messaging-hosts/tr.gov.kamusm.nesbridge.json"
+# Chromium and Chrome install the extension from their store by policy.
+for dir in /etc/chromium/policies/managed /etc/opt/chrome/policies/managed; do
+    mkdir -p "$stage$dir"
+    printf '{\n  "ExtensionInstallForcelist": ["ffpjpdkbfkaajpicelpogecbmppnpjkp"]\n}\n' > "$stage$dir/nesbridge.json"
+    chmod 0644 "$stage$dir/nesbridge.json"
+    conffiles="$conffiles$dir/nesbridge.json
+"
+done
+cat > "$stage/etc/nesbridge/trust.d/README" <<'TXT'
+Public keys (PEM, *.pem) of the authority that signs nesbridge card scripts.
+Only root may write here; nesbridge-host ignores keys others could write.
+TXT
+chmod 0644 "$stage/etc/nesbridge/trust.d/README"
+conffiles="$conffiles/etc/nesbridge/trust.d/README
+"
+cp "$here/debian/copyright" "$stage/usr/share/doc/nesbridge/copyright"
+printf 'nesbridge (%s) unstable; urgency=medium\n\n  * Package built from the nesbridge tree.\n\n -- nesbridge maintainers <maintainers@users.noreply.b-seed-74cd134a.example>  %s\n' \
+    "$version" "$(date -R -d @0)" | gzip -9n > "$stage/usr/share/doc/nesbridge/changelog.Debian.gz"
+cp "$here/debian/lintian-overrides" "$stage/usr/share/lintian/overrides/nesbridge"
+chmod 0644 "$stage/usr/share/doc/nesbridge/"* "$stage/usr/share/lintian/overrides/nesbridge"
+printf '%s' "$conffiles" > "$stage/DEBIAN/conffiles"
+size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
+sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" \
+    -e "s/@DEPENDS@/libc6 (>= 2.34), libpcsclite1, libcjson1, libssl3/" \
+    "$here/debian/control.in" > "$stage/DEBIAN/control"
+find "$stage" -type d -exec chmod 0755 {} +
+out="$build/nesbridge_${version}_${arch}.deb"
+dpkg-deb --root-owner-group --build "$stage" "$out" >/dev/null
+echo "$out"
