@@ -41,7 +41,7 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_scrip
 .SECONDARY:
 
 .PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down \
-        js extension extension-dev install-user bench fuzz analyze integration-asan deb
+        js extension extension-dev install-user bench fuzz analyze integration-asan deb rpm
 
 DEV_ORIGINS ?= http://localhost:8443
 NODE_DEPS := tests/browser/node_modules/.package-lock.json
@@ -171,6 +171,14 @@ analyze:
 DEB_VERSION ?= 0.1.0-1
 deb: $(HOST_BIN)
 	sh installer/make-deb.sh $(BUILD) $(DEB_VERSION)
+
+# The RPM package (rpmbuild from Debian's rpm), from the built tree.
+rpm: $(HOST_BIN)
+	rm -rf $(BUILD)/rpm
+	rpmbuild -bb --quiet --define "_topdir $(abspath $(BUILD))/rpm" --define "nb_build $(abspath $(BUILD))" \
+	  --define "nb_src $(CURDIR)" --define "__os_install_post %{nil}" --define "debug_package %{nil}" \
+	  installer/nesbridge.spec
+	@ls $(BUILD)/rpm/RPMS/*/*.rpm
 
 extension:
 	node extension/build.js $(BUILD)/extension
