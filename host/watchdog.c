@@ -17,7 +17,7 @@ static struct {
     pthread_mutex_t lock;
     pthread_cond_t changed;
     pthread_t thread;
-    int running, stopping;
+    int armed, running, stopping;
     int in_fd, out_fd;
     uint32_t limit_ms;
     int busy;
@@ -97,18 +97,19 @@ static void *watch(void *arg)
 
 int nb_watchdog_start(int in_fd, int out_fd, uint32_t limit_ms)
 {
+    /* The thread itself starts with the first card exchange: a host that
+     * only says hello (the common cold start) never pays for it. */
     wd.in_fd = in_fd;
     wd.out_fd = out_fd;
     wd.limit_ms = limit_ms;
     wd.stopping = 0;
-    if (pthread_create(&wd.thread, NULL, watch, NULL) != 0)
-        return -1;
-    wd.running = 1;
+    wd.armed = 1;
     return 0;
 }
 
 void nb_watchdog_stop(void)
 {
+    wd.armed = 0;
     if (!wd.running)
         return;
     pthread_mutex_lock(&wd.lock);
@@ -121,8 +122,13 @@ void nb_watchdog_stop(void)
 
 void nb_watchdog_enter(const char *reply_id_json)
 {
-    if (!wd.running)
+    if (!wd.armed)
         return;
+    if (!wd.running) {
+        if (pthread_create(&wd.thread, NULL, watch, NULL) != 0)
+            return; /* no watchdog; the exchange still runs */
+        wd.running = 1;
+    }
     pthread_mutex_lock(&wd.lock);
     snprintf(wd.reply_id, sizeof(wd.reply_id), "%s", reply_id_json != NULL ? reply_id_json : "null");
     clock_gettime(CLOCK_MONOTONIC, &wd.since);
