@@ -3,6 +3,7 @@
 
 const { test } = require("node:test");
 const assert = require("node:assert");
+const fs = require("fs");
 const path = require("path");
 const { execFileSync } = require("child_process");
 
@@ -10,8 +11,12 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const BUILD = path.resolve(process.env.NB_BUILD || path.join(ROOT, "build"));
 
 test("the RPM builds and lists the host, manifests and trust directory", () => {
-  const out = execFileSync("make", ["-s", "rpm", "BUILD=" + BUILD], { cwd: ROOT }).toString().trim().split("\n");
-  const rpm = out[out.length - 1];
+  execFileSync("make", ["-s", "--no-print-directory", "rpm", "BUILD=" + BUILD], { cwd: ROOT, stdio: "ignore" });
+  /* Found on disk, not in make's output (a sub-make adds its own lines). */
+  const dir = path.join(BUILD, "rpm", "RPMS");
+  const rpms = fs.readdirSync(dir).flatMap((arch) => fs.readdirSync(path.join(dir, arch)).map((f) => path.join(dir, arch, f)));
+  assert.strictEqual(rpms.length, 1);
+  const rpm = rpms[0];
   const files = execFileSync("rpm", ["-qlp", rpm], { stdio: ["ignore", "pipe", "ignore"] }).toString();
   for (const f of ["/usr/lib/nesbridge/nesbridge-host", "/etc/nesbridge/trust.d",
     "/etc/chromium/native-messaging-hosts/tr.gov.kamusm.nesbridge.json",
