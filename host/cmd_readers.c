@@ -105,10 +105,10 @@ nb_error nb_cmd_hello(nb_session *s, const cJSON *args, nb_outcome *out)
 
 /* Reads the reader names into a double-NUL list. Returns a PC/SC code;
  * "no readers" is success with an empty list. */
-static uint32_t read_reader_names(nb_session *s, nb_context ctx, char *names, size_t cap)
+uint32_t nb_read_reader_names(const nb_backend *b, nb_context ctx, char *names, size_t cap)
 {
     size_t len = cap - 2;
-    uint32_t rv = s->backend->list_readers(s->backend->self, ctx, names, &len);
+    uint32_t rv = b->list_readers(b->self, ctx, names, &len);
     if (rv == NB_SCARD_E_NO_READERS_AVAILABLE)
         len = 0;
     else if (rv != NB_SCARD_S_SUCCESS)
@@ -188,7 +188,7 @@ static nb_error current_readers(nb_session *s, nb_context *ctx, char *names, siz
     uint32_t rv = nb_session_context(s, ctx);
     if (rv != NB_SCARD_S_SUCCESS)
         return nb_fail_pcsc(out, rv);
-    rv = read_reader_names(s, *ctx, names, names_cap);
+    rv = nb_read_reader_names(s->backend, *ctx, names, names_cap);
     if (rv != NB_SCARD_S_SUCCESS)
         return fail_and_note(s, out, rv);
     const char *list[MAX_READERS];

@@ -11,6 +11,7 @@
 
 #include "caller.h"
 #include "errors.h"
+#include "readers.h"
 #include "trust.h"
 
 #define HOST_NAME "tr.gov.kamusm.nesbridge"
@@ -179,13 +180,10 @@ static void check_pcsc(doctor *d, const nb_backend *backend)
     }
     report(d, "pcscd", 1, say(d, "akıllı kart hizmeti çalışıyor", "the smart card service runs"), NULL);
     char names[4096];
-    size_t len = sizeof(names) - 2;
-    uint32_t rv = backend->list_readers(backend->self, ctx, names, &len);
-    if (rv != NB_SCARD_S_SUCCESS || len == 0) {
+    uint32_t rv = nb_read_reader_names(backend, ctx, names, sizeof(names));
+    if (rv != NB_SCARD_S_SUCCESS || names[0] == '\0') {
         report(d, "reader", 0, say(d, "kart okuyucu yok", "no card reader"), say(d, "kart okuyucunuzu takınız", "connect your card reader"));
     } else {
-        names[len < sizeof(names) - 1 ? len : sizeof(names) - 2] = '\0';
-        names[sizeof(names) - 1] = '\0';
         for (const char *p = names; *p != '\0'; p += strlen(p) + 1) {
             nb_reader_state st = {.reader = p, .current_state = NB_STATE_UNAWARE};
             int card = backend->get_status_change(backend->self, ctx, 0, &st, 1) == NB_SCARD_S_SUCCESS &&
