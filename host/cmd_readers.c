@@ -15,10 +15,12 @@
 #define WAIT_SLICE_MS 250u      /* bounds how long a missed cancel can delay */
 #define MAX_WAIT_MS 3600000.0
 
-static const struct {
+typedef struct {
     uint32_t flag;
     const char *name;
-} state_names[] = {
+} flag_name;
+
+static const flag_name state_names[] = {
     {NB_STATE_UNKNOWN, "unknown"},     {NB_STATE_UNAVAILABLE, "unavailable"},
     {NB_STATE_EMPTY, "empty"},         {NB_STATE_PRESENT, "present"},
     {NB_STATE_ATRMATCH, "atrmatch"},   {NB_STATE_EXCLUSIVE, "exclusive"},
@@ -26,31 +28,33 @@ static const struct {
     {NB_STATE_UNPOWERED, "unpowered"},
 };
 
-cJSON *nb_state_to_json(cJSON *parent, const char *name, uint32_t state)
+static const flag_name card_status_names[] = {
+    {NB_CARD_UNKNOWN, "unknown"},   {NB_CARD_ABSENT, "absent"},
+    {NB_CARD_PRESENT, "present"},   {NB_CARD_SWALLOWED, "swallowed"},
+    {NB_CARD_POWERED, "powered"},   {NB_CARD_NEGOTIABLE, "negotiable"},
+    {NB_CARD_SPECIFIC, "specific"},
+};
+
+/* Adds the names of the set flags as an array member. */
+static cJSON *flags_to_json(cJSON *parent, const char *name, uint32_t flags, const flag_name *table,
+                            size_t count)
 {
     cJSON *array = cJSON_AddArrayToObject(parent, name);
-    for (size_t i = 0; array != NULL && i < sizeof(state_names) / sizeof(state_names[0]); i++)
-        if (state & state_names[i].flag)
-            cJSON_AddItemToArray(array, cJSON_CreateString(state_names[i].name));
+    for (size_t i = 0; array != NULL && i < count; i++)
+        if (flags & table[i].flag)
+            cJSON_AddItemToArray(array, cJSON_CreateString(table[i].name));
     return array;
+}
+
+cJSON *nb_state_to_json(cJSON *parent, const char *name, uint32_t state)
+{
+    return flags_to_json(parent, name, state, state_names, sizeof(state_names) / sizeof(state_names[0]));
 }
 
 cJSON *nb_card_status_to_json(cJSON *parent, const char *name, uint32_t status)
 {
-    static const struct {
-        uint32_t flag;
-        const char *name;
-    } status_names[] = {
-        {NB_CARD_UNKNOWN, "unknown"},   {NB_CARD_ABSENT, "absent"},
-        {NB_CARD_PRESENT, "present"},   {NB_CARD_SWALLOWED, "swallowed"},
-        {NB_CARD_POWERED, "powered"},   {NB_CARD_NEGOTIABLE, "negotiable"},
-        {NB_CARD_SPECIFIC, "specific"},
-    };
-    cJSON *array = cJSON_AddArrayToObject(parent, name);
-    for (size_t i = 0; array != NULL && i < sizeof(status_names) / sizeof(status_names[0]); i++)
-        if (status & status_names[i].flag)
-            cJSON_AddItemToArray(array, cJSON_CreateString(status_names[i].name));
-    return array;
+    return flags_to_json(parent, name, status, card_status_names,
+                         sizeof(card_status_names) / sizeof(card_status_names[0]));
 }
 
 int nb_state_from_json(const cJSON *array, uint32_t *state)
