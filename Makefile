@@ -19,11 +19,11 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 # out of the library so unit tests link against a fake backend.
 HOST_CORE := errors frame jsonguard hex apdu policy origin caller config log \
              session protocol dispatch cmd_readers cmd_card relay \
-             base64 trust nonce script cmd_script pinpad watchdog
+             base64 trust nonce script cmd_script pinpad watchdog platform_posix
 HOST_OBJS := $(HOST_CORE:%=$(BUILD)/host/%.o)
 HOST_BIN := $(BUILD)/nesbridge-host
 
-UNIT_TESTS := frame jsonguard hex apdu policy origin caller config errors protocol dispatch relay log \
+UNIT_TESTS := frame jsonguard hex apdu policy origin caller config errors protocol dispatch relay log platform \
               script
 CARD_TESTS := sm card
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/check_%) $(CARD_TESTS:%=$(BUILD)/tests/check_%)
@@ -41,7 +41,7 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_scrip
 .SECONDARY:
 
 .PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down \
-        js extension extension-dev install-user bench fuzz analyze integration-asan deb rpm
+        js extension extension-dev install-user bench fuzz analyze integration-asan deb rpm win msi
 
 DEV_ORIGINS ?= http://localhost:8443
 NODE_DEPS := tests/browser/node_modules/.package-lock.json
@@ -51,7 +51,7 @@ SIGN_BIN := $(BUILD)/nesbridge-sign
 all: $(HOST_BIN) $(VCARD_BIN) $(SIGN_BIN)
 
 # The authority's signing tool: shares only base64 and key ids with the host.
-$(SIGN_BIN): $(BUILD)/host/sign_tool.o $(BUILD)/host/base64.o $(BUILD)/host/trust.o \
+$(SIGN_BIN): $(BUILD)/host/sign_tool.o $(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/platform_posix.o \
 		$(BUILD)/host/hex.o $(BUILD)/host/log.o
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
@@ -67,7 +67,8 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) host/*.h | $(BUILD)/tests
 $(BUILD)/host $(BUILD)/vcard $(BUILD)/tests:
 	mkdir -p $@
 
-$(HOST_BIN): $(HOST_OBJS) $(BUILD)/host/pcsc.o $(BUILD)/host/doctor.o $(BUILD)/host/main.o
+$(HOST_BIN): $(HOST_OBJS) $(BUILD)/host/pcsc.o $(BUILD)/host/doctor.o $(BUILD)/host/doctor_unix.o \
+		$(BUILD)/host/main.o
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
 $(VCARD_BIN): $(VCARD_OBJS)
@@ -80,17 +81,17 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/fake_backend.o \
 # Card unit tests link the card's logic instead of the host's.
 $(BUILD)/tests/check_sm $(BUILD)/tests/check_card: $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o \
 		$(VCARD_LIB) $(BUILD)/host/hex.o $(BUILD)/host/apdu.o $(BUILD)/tests/authority.o \
-		$(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/log.o
+		$(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/platform_posix.o $(BUILD)/host/log.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(BUILD)/tests/it_card: $(BUILD)/tests/it_card.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o \
 		$(BUILD)/host/pcsc.o $(BUILD)/host/hex.o $(BUILD)/vcard/sm.o $(BUILD)/tests/authority.o \
-		$(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/log.o
+		$(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/platform_posix.o $(BUILD)/host/log.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(BUILD)/tests/it_script: $(BUILD)/tests/it_script.o $(BUILD)/tests/hostproc.o $(BUILD)/tests/authority.o \
 		$(BUILD)/host/frame.o $(BUILD)/host/pcsc.o $(BUILD)/host/hex.o $(BUILD)/host/base64.o \
-		$(BUILD)/host/trust.o $(BUILD)/host/log.o $(BUILD)/vcard/sm.o
+		$(BUILD)/host/trust.o $(BUILD)/host/platform_posix.o $(BUILD)/host/log.o $(BUILD)/vcard/sm.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(BUILD)/tests/it_host: $(BUILD)/tests/it_host.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
@@ -129,7 +130,7 @@ js: $(NODE_DEPS)
 
 # Benchmarks (not part of check): host against baselines, ratios, plot.
 $(BUILD)/bench/bench: bench/bench.c $(BUILD)/tests/authority.o $(BUILD)/host/frame.o $(BUILD)/host/pcsc.o \
-		$(BUILD)/host/hex.o $(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/log.o $(BUILD)/vcard/sm.o
+		$(BUILD)/host/hex.o $(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/platform_posix.o $(BUILD)/host/log.o $(BUILD)/vcard/sm.o
 	mkdir -p $(BUILD)/bench
 	$(CC) $(CFLAGS_ALL) -Ihost -Ivcard -Itests $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
@@ -171,6 +172,41 @@ analyze:
 DEB_VERSION ?= 0.1.0-1
 deb: $(HOST_BIN)
 	sh installer/make-deb.sh $(BUILD) $(DEB_VERSION)
+
+# Windows: nesbridge-host.exe cross-built with mingw-w64, linked statically
+# with libcrypto and cJSON built from Debian's sources (installer/windows/
+# deps.sh); then the MSIs made with wixl (per machine and per user).
+WIN_CC := x86_64-w64-mingw32-gcc
+WIN_DIR := $(BUILD)/win
+WIN_DEPS := $(WIN_DIR)/deps
+WIN_SRCS := $(filter-out platform_posix,$(HOST_CORE)) platform_win pcsc doctor doctor_win main
+WIN_OBJS := $(WIN_SRCS:%=$(WIN_DIR)/obj/%.o)
+WIN_EXE := $(WIN_DIR)/nesbridge-host.exe
+WIN_CFLAGS := -std=c11 -O2 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+              -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1 -I$(WIN_DEPS)/include
+# ASLR (64-bit), DEP; everything static so the exe needs only system DLLs.
+WIN_LDFLAGS := -static -Wl,--dynamicbase,--nxcompat,--high-entropy-va
+WIN_LIBS := $(WIN_DEPS)/lib/libcjson.a $(WIN_DEPS)/lib/libcrypto.a -lwinscard -lws2_32 -lcrypt32 \
+            -ladvapi32 -luser32 -lpthread -lssp
+VERSION := $(shell sed -n 's/.*NB_HOST_VERSION "\(.*\)"/\1/p' host/version.h)
+WIN_MSIS := $(WIN_DIR)/nesbridge-$(VERSION)-x64.msi $(WIN_DIR)/nesbridge-$(VERSION)-x64-user.msi
+
+$(WIN_DEPS)/lib/libcrypto.a:
+	sh installer/windows/deps.sh $(WIN_DEPS)
+
+$(WIN_DIR)/obj/%.o: host/%.c host/*.h $(WIN_DEPS)/lib/libcrypto.a
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
+
+$(WIN_EXE): $(WIN_OBJS)
+	$(WIN_CC) $(WIN_LDFLAGS) $^ $(WIN_LIBS) -o $@
+
+win: $(WIN_EXE)
+
+$(WIN_MSIS) &: $(WIN_EXE) installer/windows/nesbridge.wxs manifests/*.json.in
+	sh installer/windows/make-msi.sh $(WIN_DIR) $(VERSION)
+
+msi: $(WIN_MSIS)
 
 # The RPM package (rpmbuild from Debian's rpm), from the built tree.
 rpm: $(HOST_BIN)

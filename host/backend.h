@@ -45,8 +45,13 @@
 #define NB_RESET_CARD 1u
 #define NB_UNPOWER_CARD 2u
 
-/* CM_IOCTL_GET_FEATURE_REQUEST (PC/SC part 10) on pcsc-lite. */
+/* CM_IOCTL_GET_FEATURE_REQUEST (PC/SC part 10): SCARD_CTL_CODE(3400), whose
+ * value differs between pcsc-lite and Windows. */
+#ifdef _WIN32
+#define NB_IOCTL_GET_FEATURE_REQUEST ((0x31u << 16) | (3400u << 2))
+#else
 #define NB_IOCTL_GET_FEATURE_REQUEST (0x42000000u + 3400u)
+#endif
 #define NB_FEATURE_VERIFY_PIN_DIRECT 0x06u
 #define NB_FEATURE_MODIFY_PIN_DIRECT 0x07u
 

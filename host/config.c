@@ -7,11 +7,12 @@
 #include <sys/stat.h>
 
 #include "origin.h"
+#include "platform.h"
 
 const char *nb_config_path(void)
 {
     const char *env = getenv(NB_CONFIG_ENV);
-    return env != NULL && env[0] != '\0' ? env : NB_CONFIG_DEFAULT_PATH;
+    return env != NULL && env[0] != '\0' ? env : nb_system_config_path();
 }
 
 static char *trim(char *s)
@@ -106,7 +107,7 @@ int nb_config_load(nb_config *cfg, const char *path, char *err, size_t err_len)
         snprintf(err, err_len, "%s: not a regular file", path);
         return -1;
     }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    if (!nb_owner_only_writable(&st)) {
         fclose(f);
         snprintf(err, err_len, "%s: writable by group or others; refusing it", path);
         return -1;

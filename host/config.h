@@ -5,7 +5,6 @@
 
 #include <stddef.h>
 
-#define NB_CONFIG_DEFAULT_PATH "/etc/nesbridge/nesbridge.conf"
 #define NB_CONFIG_ENV "NESBRIDGE_CONFIG"
 #define NB_MAX_EXTRA_ORIGINS 16
 #define NB_CONFIG_MAX_LINE 1024
@@ -19,7 +18,8 @@ typedef struct {
     unsigned card_timeout_ms; /* card_timeout_ms = N (1000-600000); 0: default */
 } nb_config;
 
-/* Path of the file to read: $NESBRIDGE_CONFIG, else the default. */
+/* Path of the file to read: $NESBRIDGE_CONFIG, else the system one
+ * (nb_system_config_path). */
 const char *nb_config_path(void);
 
 /* Loads path into cfg (zeroed first). A missing file leaves the defaults

@@ -1,16 +1,24 @@
 #include "frame.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* One read() or write() moves at most this much: Windows counts in
+ * unsigned int, not size_t. */
+static unsigned chunk(size_t left)
+{
+    return left > INT_MAX ? INT_MAX : (unsigned)left;
+}
 
 size_t nb_read_exact(int fd, void *buf, size_t len)
 {
     uint8_t *p = buf;
     size_t done = 0;
     while (done < len) {
-        ssize_t n = read(fd, p + done, len - done);
+        ssize_t n = read(fd, p + done, chunk(len - done));
         if (n > 0) {
             done += (size_t)n;
         } else if (n == 0) {
@@ -27,7 +35,7 @@ size_t nb_write_exact(int fd, const void *buf, size_t len)
     const uint8_t *p = buf;
     size_t done = 0;
     while (done < len) {
-        ssize_t n = write(fd, p + done, len - done);
+        ssize_t n = write(fd, p + done, chunk(len - done));
         if (n > 0) {
             done += (size_t)n;
         } else if (n < 0 && errno == EINTR) {

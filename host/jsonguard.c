@@ -89,7 +89,8 @@ int nb_json_text_ok(const char *text, size_t len, const char **why)
 
 int nb_json_tree_ok(const cJSON *node, const char **why)
 {
-    if (cJSON_IsNumber(node) && !isfinite(node->valuedouble)) {
+    /* The builtin: mingw-w64's isfinite() macro narrows to float. */
+    if (cJSON_IsNumber(node) && !__builtin_isfinite(node->valuedouble)) {
         *why = "request contains a number out of range";
         return 0;
     }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "platform.h"
+
 typedef enum { NB_LOG_OFF = 0, NB_LOG_ERROR, NB_LOG_INFO, NB_LOG_DEBUG } nb_log_level;
 
 /* level_name: "off", "error", "info", "debug" (NULL or unknown = off).
@@ -16,7 +18,7 @@ int nb_log_open(const char *level_name, const char *file);
 void nb_log_close(void);
 int nb_log_enabled(nb_log_level level);
 
-void nb_log(nb_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void nb_log(nb_log_level level, const char *fmt, ...) NB_PRINTF_LIKE(2, 3);
 
 /* Logs a command or response APDU at debug level. secret: print the
  * header and length only. */

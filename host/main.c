@@ -1,6 +1,4 @@
 /* nesbridge-host: started by the browser as a native messaging host. */
-#include <malloc.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +11,7 @@
 #include "config.h"
 #include "doctor.h"
 #include "log.h"
+#include "platform.h"
 #include "relay.h"
 #include "session.h"
 #include "trust.h"
@@ -24,7 +23,7 @@
 static void wiping_free(void *p)
 {
     if (p != NULL)
-        OPENSSL_cleanse(p, malloc_usable_size(p));
+        OPENSSL_cleanse(p, nb_alloc_size(p));
     free(p);
 }
 
@@ -39,10 +38,10 @@ static void usage(FILE *out)
             "  nesbridge-host --help      print this text\n"
             "  nesbridge-host doctor [--json]  check browsers, manifests, pcscd, readers, keys\n\n"
             "Environment:\n"
-            "  NESBRIDGE_CONFIG    configuration file (default " NB_CONFIG_DEFAULT_PATH ")\n"
+            "  NESBRIDGE_CONFIG    configuration file (default %s)\n"
             "  NESBRIDGE_LOG       off, error, info or debug (overrides log_level)\n"
             "  NESBRIDGE_LOG_FILE  append the log to this file instead of stderr\n",
-            NB_HOST_VERSION);
+            NB_HOST_VERSION, nb_system_config_path());
 }
 
 int main(int argc, char **argv)
@@ -62,8 +61,7 @@ int main(int argc, char **argv)
         if (nb_config_load(&config, nb_config_path(), err, sizeof(err)) != 0)
             memset(&config, 0, sizeof(config));
         char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        self[n > 0 ? n : 0] = '\0';
+        nb_self_path(self, sizeof(self));
         int code = nb_doctor_run(argc == 3, self, &config, nb_pcsc_backend());
         nb_config_free(&config);
         return code;
@@ -73,8 +71,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    /* A closed pipe must give an error from write(), not kill the host. */
-    signal(SIGPIPE, SIG_IGN);
+    nb_platform_prepare_stdio();
     cJSON_Hooks hooks = {.malloc_fn = malloc, .free_fn = wiping_free};
     cJSON_InitHooks(&hooks);
 
@@ -92,7 +89,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "nesbridge-host: cannot open the log file; logging to stderr\n");
     nb_log(NB_LOG_INFO, "started, caller %s", caller == NB_CALLER_ALLOWED ? "allowed" : "refused");
 
-    const char *trust_dirs[] = {NB_TRUST_SYSTEM_DIR, config.trust_dir};
+    const char *trust_dirs[] = {nb_system_trust_dir(), config.trust_dir};
     nb_trust_store *trust = nb_trust_load(trust_dirs, 2);
     nb_log(NB_LOG_INFO, "%zu authority keys trusted", nb_trust_count(trust));
 

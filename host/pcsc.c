@@ -1,11 +1,18 @@
-/* The pcsc-lite backend: the only file that includes winscard.h. It only
- * converts types; all decisions are made above the backend seam. */
+/* The PC/SC backend: the only file that includes winscard.h (pcsc-lite's,
+ * or the Windows SDK's as mingw-w64 ships it). It only converts types; all
+ * decisions are made above the backend seam. */
 #include "backend.h"
 
 #include <string.h>
 
+#ifdef _WIN32
+#include <winscard.h>
+#define MAX_ATR_SIZE SCARD_ATR_LENGTH
+#define CM_IOCTL_GET_FEATURE_REQUEST SCARD_CTL_CODE(3400)
+#else
 #include <PCSC/reader.h>
 #include <PCSC/winscard.h>
+#endif
 
 #include "errors.h"
 
@@ -13,8 +20,10 @@
 _Static_assert(NB_STATE_PRESENT == SCARD_STATE_PRESENT, "state values");
 _Static_assert(NB_STATE_EMPTY == SCARD_STATE_EMPTY, "state values");
 _Static_assert(NB_STATE_MUTE == SCARD_STATE_MUTE, "state values");
+#ifndef _WIN32
 _Static_assert(NB_CARD_PRESENT == SCARD_PRESENT, "card state values");
 _Static_assert(NB_CARD_SPECIFIC == SCARD_SPECIFIC, "card state values");
+#endif
 _Static_assert(NB_SHARE_SHARED == SCARD_SHARE_SHARED, "share values");
 _Static_assert(NB_SHARE_EXCLUSIVE == SCARD_SHARE_EXCLUSIVE, "share values");
 _Static_assert(NB_SHARE_DIRECT == SCARD_SHARE_DIRECT, "share values");
@@ -25,6 +34,19 @@ _Static_assert(NB_MAX_ATR == MAX_ATR_SIZE, "ATR size");
 _Static_assert((uint32_t)SCARD_W_REMOVED_CARD == NB_SCARD_W_REMOVED_CARD, "rv values");
 
 #define RV(x) ((uint32_t)(x))
+
+/* SCardStatus's state: pcsc-lite gives bits (the seam's values); Windows
+ * gives one number, SCARD_UNKNOWN (0) up to SCARD_SPECIFIC (6). */
+static uint32_t card_state(DWORD state)
+{
+#ifdef _WIN32
+    static const uint32_t bits[] = {NB_CARD_UNKNOWN, NB_CARD_ABSENT, NB_CARD_PRESENT, NB_CARD_SWALLOWED,
+                                    NB_CARD_POWERED, NB_CARD_NEGOTIABLE, NB_CARD_SPECIFIC};
+    return state < sizeof(bits) / sizeof(bits[0]) ? bits[state] : NB_CARD_UNKNOWN;
+#else
+    return (uint32_t)state;
+#endif
+}
 #define CTX(x) ((SCARDCONTEXT)(x))
 #define CARD(x) ((SCARDHANDLE)(x))
 
@@ -105,7 +127,7 @@ static uint32_t pcsc_status(void *self, nb_card card, uint32_t *state, uint32_t 
     DWORD st = 0, proto = 0, atr_n = NB_MAX_ATR;
     BYTE atr_buf[NB_MAX_ATR];
     LONG rv = SCardStatus(CARD(card), NULL, NULL, &st, &proto, atr_buf, &atr_n);
-    *state = (uint32_t)st;
+    *state = card_state(st);
     *protocol = (uint32_t)proto;
     *atr_len = 0;
     if (rv == SCARD_S_SUCCESS && atr_n <= NB_MAX_ATR) {

@@ -37,7 +37,8 @@ static int id_valid(const cJSON *id)
         return strlen(id->valuestring) <= NB_MAX_ID_STRING;
     if (cJSON_IsNumber(id)) {
         double v = id->valuedouble;
-        return isfinite(v) && v == floor(v) && fabs(v) <= NB_MAX_SAFE_INTEGER;
+        /* The builtin: mingw-w64's isfinite() macro narrows to float. */
+        return __builtin_isfinite(v) && v == floor(v) && fabs(v) <= NB_MAX_SAFE_INTEGER;
     }
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "errors.h"
+#include "platform.h"
 
 #define NB_PROTOCOL_VERSION 1
 #define NB_MAX_ID_STRING 128
@@ -47,7 +48,7 @@ char *nb_reply_serialise(const cJSON *id, nb_outcome *outcome);
 
 /* Sets an error outcome; fmt may be NULL for the table's message. */
 nb_error nb_fail(nb_outcome *out, nb_error err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    NB_PRINTF_LIKE(3, 4);
 /* Sets an error outcome from a PC/SC return code. */
 nb_error nb_fail_pcsc(nb_outcome *out, uint32_t rv);
 

@@ -1,17 +1,14 @@
 #include "relay.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "dispatch.h"
 #include "frame.h"
 #include "log.h"
+#include "platform.h"
 
 /* The main thread reads and answers one frame at a time. Only while a
  * wait-for-change blocks in PC/SC does a watcher thread look at stdin:
@@ -22,69 +19,32 @@ typedef struct {
     const nb_backend *backend;
     int in_fd;
     nb_context ctx;
-    int stop_pipe[2]; /* written to end the watcher */
-    pthread_t thread;
-    int running;
-    volatile int input_arrived;
+    nb_input_watch *watch;
 } watcher;
 
-static void *watch_main(void *arg)
+static void cancel_wait(void *arg)
 {
     watcher *w = arg;
-    struct pollfd fds[2] = {
-        {.fd = w->in_fd, .events = POLLIN},
-        {.fd = w->stop_pipe[0], .events = POLLIN},
-    };
-    for (;;) {
-        int n = poll(fds, 2, -1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || (fds[1].revents & POLLIN))
-            return NULL;
-        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            w->input_arrived = 1;
-            w->backend->cancel(w->backend->self, w->ctx); /* safe from another thread */
-            return NULL;
-        }
-    }
-}
-
-static int input_pending(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+    w->backend->cancel(w->backend->self, w->ctx); /* safe from another thread */
 }
 
 static int wait_begin(void *arg, nb_context ctx)
 {
     watcher *w = arg;
-    if (input_pending(w->in_fd))
+    if (nb_input_ready(w->in_fd))
         return 0;
     w->ctx = ctx;
-    w->input_arrived = 0;
-    if (pipe(w->stop_pipe) != 0)
-        return 1; /* no watcher: the wait's time slices still end it */
-    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
-        close(w->stop_pipe[0]);
-        close(w->stop_pipe[1]);
-        return 1;
-    }
-    w->running = 1;
+    /* Without a watcher, the wait's time slices still end it. */
+    w->watch = nb_input_watch_start(w->in_fd, cancel_wait, w);
     return 1;
 }
 
 static int wait_end(void *arg)
 {
     watcher *w = arg;
-    if (w->running) {
-        ssize_t ignored = write(w->stop_pipe[1], "x", 1);
-        (void)ignored;
-        pthread_join(w->thread, NULL);
-        close(w->stop_pipe[0]);
-        close(w->stop_pipe[1]);
-        w->running = 0;
-    }
-    return w->input_arrived || input_pending(w->in_fd);
+    int arrived = nb_input_watch_stop(w->watch);
+    w->watch = NULL;
+    return arrived || nb_input_ready(w->in_fd);
 }
 
 static int send_reply(int out_fd, char *reply)

@@ -10,6 +10,7 @@
 #include "apdu.h"
 #include "hex.h"
 #include "jsonguard.h"
+#include "platform.h"
 
 int nb_parse_utc(const char *text, time_t *out)
 {
@@ -29,7 +30,7 @@ int nb_parse_utc(const char *text, time_t *out)
     tm.tm_hour = h;
     tm.tm_min = mi;
     tm.tm_sec = s;
-    time_t t = timegm(&tm);
+    time_t t = nb_timegm(&tm);
     /* timegm normalises 31 February; a round trip catches it. */
     if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d ||
         tm.tm_hour != h || tm.tm_min != mi || tm.tm_sec != s)

@@ -16,9 +16,12 @@
 
 #include "hex.h"
 #include "log.h"
+#include "platform.h"
 
 #define RSA_MIN_BITS 3072
 #define PSS_SALT_LEN 32
+/* .pem files looked at per directory; more than enough for 16 keys. */
+#define NB_TRUST_MAX_FILES 64
 
 typedef struct {
     EVP_PKEY *key;
@@ -66,18 +69,12 @@ static int key_acceptable(EVP_PKEY *key, int *is_rsa)
     return 0;
 }
 
-/* A file or directory that others may write is no trust anchor. */
-static int safe_mode(const struct stat *st)
-{
-    return (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
-}
-
 static void load_file(nb_trust_store *store, const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return;
-    if (!safe_mode(&st)) {
+    if (!nb_owner_only_writable(&st)) {
         nb_log(NB_LOG_ERROR, "trust: %s is writable by group or others; ignored", path);
         return;
     }
@@ -109,28 +106,41 @@ int nb_trust_add_key(nb_trust_store *store, EVP_PKEY *key)
     return 0;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void load_dir(nb_trust_store *store, const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return;
-    if (!safe_mode(&st)) {
+    if (!nb_owner_only_writable(&st)) {
         nb_log(NB_LOG_ERROR, "trust: directory %s is writable by group or others; ignored", dir);
         return;
     }
-    struct dirent **entries = NULL;
-    int n = scandir(dir, &entries, NULL, alphasort);
-    for (int i = 0; i < n; i++) {
-        const char *name = entries[i]->d_name;
-        size_t len = strlen(name);
-        if (len > 4 && strcmp(name + len - 4, ".pem") == 0) {
-            char path[4096];
-            if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) < sizeof(path))
-                load_file(store, path);
-        }
-        free(entries[i]);
+    /* Keys load in name order, so that which key is dropped when there
+     * are too many does not depend on the file system. */
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    char *names[NB_TRUST_MAX_FILES];
+    size_t count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && count < NB_TRUST_MAX_FILES) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".pem") == 0 && (names[count] = strdup(e->d_name)) != NULL)
+            count++;
     }
-    free(entries);
+    closedir(d);
+    qsort(names, count, sizeof(names[0]), compare_names);
+    for (size_t i = 0; i < count; i++) {
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) < sizeof(path))
+            load_file(store, path);
+        free(names[i]);
+    }
 }
 
 nb_trust_store *nb_trust_load(const char *const dirs[], size_t dir_count)

@@ -12,7 +12,6 @@
 
 #include "errors.h"
 
-#define NB_TRUST_SYSTEM_DIR "/etc/nesbridge/trust.d"
 #define NB_TRUST_MAX_KEYS 16
 #define NB_KEY_ID_HEX 64
 

@@ -1,15 +1,14 @@
 #include "watchdog.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "frame.h"
 #include "log.h"
+#include "platform.h"
 
 #define POLL_MS 100
 
@@ -30,13 +29,7 @@ static long elapsed_ms(const struct timespec *since)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - since->tv_sec) * 1000L + (now.tv_nsec - since->tv_nsec) / 1000000L;
-}
-
-static int port_closed(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(p.revents & POLLIN);
+    return (long)(now.tv_sec - since->tv_sec) * 1000L + (now.tv_nsec - since->tv_nsec) / 1000000L;
 }
 
 /* Called with the lock held; never returns. */
@@ -53,7 +46,7 @@ static void give_up(int answer)
     }
     nb_log(NB_LOG_ERROR, "card exchange stuck for %ld ms%s; exiting", elapsed_ms(&wd.since),
            answer ? "" : " and the port closed");
-    _exit(answer ? 1 : 0);
+    _Exit(answer ? 1 : 0);
 }
 
 static void *watch(void *arg)
@@ -86,7 +79,7 @@ static void *watch(void *arg)
             continue;
         }
         quiet_slices = 0;
-        if (port_closed(wd.in_fd))
+        if (nb_input_hung_up(wd.in_fd))
             give_up(0);
         if (elapsed_ms(&wd.since) > (long)wd.limit_ms)
             give_up(1);
