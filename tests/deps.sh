@@ -3,7 +3,8 @@
 # missing. Needs root for the install; otherwise says what to run.
 set -eu
 packages="make gcc clang pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libcjson-dev check
-libssl-dev openssl valgrind procps ca-certificates chromium firefox-esr zip libclang-rt-14-dev gdb clang-tools lintian rpm"
+libssl-dev openssl valgrind procps ca-certificates chromium firefox-esr zip libclang-rt-14-dev gdb clang-tools lintian rpm
+gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev perl wixl msitools wine wine64"
 missing=""
 for p in $packages; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -1,5 +1,6 @@
 /* Runs build/nesbridge-host as a browser does and speaks raw frames to it;
- * optionally under valgrind (NB_VALGRIND=1). */
+ * optionally under valgrind (NB_VALGRIND=1), or another program given as
+ * opts.command (["wine", "x.exe"] for the Windows build). */
 "use strict";
 
 const path = require("path");
@@ -17,7 +18,9 @@ class Host {
     this.child = o.valgrind
       ? spawn("valgrind", ["--quiet", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
         "--show-leak-kinds=definite,indirect", bin, ...argv], { stdio: ["pipe", "pipe", "pipe"], env: o.env || process.env })
-      : spawn(bin, argv, { stdio: ["pipe", "pipe", "pipe"], env: o.env || process.env });
+      : o.command
+        ? spawn(o.command[0], [...o.command.slice(1), ...argv], { stdio: ["pipe", "pipe", "pipe"], env: o.env || process.env })
+        : spawn(bin, argv, { stdio: ["pipe", "pipe", "pipe"], env: o.env || process.env });
     this.buffer = Buffer.alloc(0);
     this.waiters = [];
     this.stderr = "";

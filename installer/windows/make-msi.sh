@@ -1,0 +1,28 @@
+#!/bin/sh
+# Builds the two MSIs from nesbridge.wxs with wixl: per machine (Program
+# Files, HKLM) and per user (%LOCALAPPDATA%\Programs, HKCU).
+# Usage: make-msi.sh WIN_BUILD_DIR VERSION
+set -eu
+dir=${1:-build/win}
+version=${2:-0.1.0}
+here=$(cd "$(dirname "$0")" && pwd)
+stage="$dir/msi-stage"
+rm -rf "$stage"
+mkdir -p "$stage"
+x86_64-w64-mingw32-strip -o "$stage/nesbridge-host.exe" "$dir/nesbridge-host.exe"
+# Both browsers take a host path relative to the manifest's own folder on
+# Windows, so the files need no install-time editing.
+sed 's|@HOST_PATH@|nesbridge-host.exe|' "$here/../../manifests/chromium.json.in" > "$stage/tr.gov.kamusm.nesbridge.chrome.json"
+sed 's|@HOST_PATH@|nesbridge-host.exe|' "$here/../../manifests/firefox.json.in" > "$stage/tr.gov.kamusm.nesbridge.firefox.json"
+printf '%s\r\n' "Public keys (PEM, *.pem) of the authority that signs nesbridge card scripts." \
+    "The per-machine install keeps this folder under Program Files, where only" \
+    "administrators may write." > "$stage/trust-README.txt"
+# wixl looks for sources relative to the .wxs file: build beside them.
+cp "$here/nesbridge.wxs" "$stage/"
+out=$(cd "$dir" && pwd)
+for scope in machine user; do
+    suffix=""
+    [ "$scope" = user ] && suffix="-user"
+    (cd "$stage" && wixl -a x64 -D Version="$version" -D Scope="$scope" -D SourceDir=. \
+        -o "$out/nesbridge-$version-x64$suffix.msi" nesbridge.wxs)
+done

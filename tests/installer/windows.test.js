@@ -1,0 +1,227 @@
+/* make win msi: nesbridge-host.exe cross-built with mingw-w64 and run under
+ * wine (version, framed requests, callers, bad input); both MSIs' tables
+ * read with msiinfo; then each MSI installed and removed under wine, with
+ * the registry keys, the files and `doctor` checked in between. */
+"use strict";
+
+const { test, before, after } = require("node:test");
+const assert = require("node:assert");
+const fs = require("fs");
+const path = require("path");
+const crypto = require("crypto");
+const { execFileSync, spawnSync } = require("child_process");
+const { Host, CALLER } = require("../battery/host.js");
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const BUILD = path.resolve(process.env.NB_BUILD || path.join(ROOT, "build"));
+const WIN = path.join(BUILD, "win");
+const EXE = path.join(WIN, "nesbridge-host.exe");
+const VERSION = fs.readFileSync(path.join(ROOT, "host", "version.h"), "utf8").match(/NB_HOST_VERSION "([^"]+)"/)[1];
+const MSI = { machine: path.join(WIN, `nesbridge-${VERSION}-x64.msi`), user: path.join(WIN, `nesbridge-${VERSION}-x64-user.msi`) };
+const PREFIX = path.join(WIN, "wine-test");
+const NAME = "tr.gov.kamusm.nesbridge";
+const ORIGIN = "https://onayla.kamusm.gov.tr";
+/* No display, no Mono or Gecko downloads, no debug chatter. */
+const WINE_ENV = Object.assign({}, process.env, { WINEPREFIX: PREFIX, WINEDEBUG: "-all", WINEDLLOVERRIDES: "mscoree,mshtml=", DISPLAY: "" });
+const KEYS = [`Software\\Google\\Chrome\\NativeMessagingHosts\\${NAME}`, `Software\\Microsoft\\Edge\\NativeMessagingHosts\\${NAME}`,
+  `Software\\Mozilla\\NativeMessagingHosts\\${NAME}`];
+
+const wine = (args, opts) => spawnSync("wine", args, Object.assign({ env: WINE_ENV, encoding: "utf8", timeout: 120000 }, opts || {}));
+const request = (cmd, args, id) => JSON.stringify({ id: id === undefined ? 1 : id, cmd, origin: ORIGIN, args });
+
+before(() => {
+  execFileSync("make", ["-s", "--no-print-directory", "win", "msi", "BUILD=" + BUILD], { cwd: ROOT, stdio: "ignore" });
+  fs.rmSync(PREFIX, { recursive: true, force: true });
+  const boot = wine(["wineboot", "--init"]);
+  assert.strictEqual(boot.status, 0, boot.stderr);
+});
+
+after(() => {
+  spawnSync("wineserver", ["-k"], { env: WINE_ENV });
+});
+
+test("the exe is 64-bit, uses ASLR, DEP and high-entropy ASLR, and needs only system DLLs", () => {
+  const dump = execFileSync("x86_64-w64-mingw32-objdump", ["-p", EXE], { encoding: "utf8", maxBuffer: 64 << 20 });
+  assert.match(dump, /file format pei-x86-64/);
+  const characteristics = parseInt(dump.match(/DllCharacteristics\s+([0-9a-f]+)/)[1], 16);
+  for (const [bit, what] of [[0x20, "HIGH_ENTROPY_VA"], [0x40, "DYNAMIC_BASE"], [0x100, "NX_COMPAT"]])
+    assert.ok(characteristics & bit, what);
+  const dlls = [...dump.matchAll(/DLL Name: (\S+)/g)].map((m) => m[1].toLowerCase()).sort();
+  assert.deepStrictEqual(dlls, ["advapi32.dll", "kernel32.dll", "msvcrt.dll", "user32.dll", "winscard.dll", "ws2_32.dll"]);
+});
+
+test("wine: --version", () => {
+  const r = wine([EXE, "--version"]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(r.stdout.trim(), `nesbridge-host ${VERSION} (protocol 1)`);
+});
+
+test("wine: started by hand (not by a browser) it prints its usage and exits 2", () => {
+  const r = wine([EXE]);
+  assert.strictEqual(r.status, 2);
+  assert.match(r.stderr, /Browsers start it themselves/);
+});
+
+test("wine: Chrome's way of starting it: framed hello, bad input, PC/SC, clean exit", async () => {
+  const host = new Host([CALLER, "--parent-window=0"], { command: ["wine", EXE], env: WINE_ENV });
+  try {
+    const hello = await host.call(request("hello", { protocol: 1 }), 20000);
+    assert.deepStrictEqual({ ok: hello.ok, protocol: hello.result.protocol, version: hello.result.host_version },
+      { ok: true, protocol: 1, version: VERSION });
+    /* Binary mode: a body with \n and \r\n must reach the parser intact. */
+    const spaced = await host.call('{"id":2,\n"cmd":"hello",\r\n"origin":"' + ORIGIN + '","args":{"protocol":1}}', 5000);
+    assert.strictEqual(spaced.ok, true, JSON.stringify(spaced));
+    const bad = await host.call("{not json", 5000);
+    assert.strictEqual(bad.error.code, "bad-request");
+    const unknown = await host.call(request("format-disk", {}, 3), 5000);
+    assert.strictEqual(unknown.error.code, "unknown-command");
+    /* wine's winscard.dll has no readers behind it: whatever it answers,
+     * the reply is well formed and the host goes on. */
+    const readers = await host.call(request("list-readers", {}, 4), 5000);
+    assert.strictEqual(readers.id, 4);
+    assert.ok(readers.ok === true || typeof readers.error.code === "string", JSON.stringify(readers));
+    assert.strictEqual((await host.call(request("hello", { protocol: 1 }, 5), 5000)).ok, true);
+  } finally {
+    const end = await host.end(10000);
+    assert.deepStrictEqual(end, { code: 0, signal: null }, host.stderr);
+  }
+});
+
+test("wine: Firefox's way of starting it, and a foreign extension refused", async () => {
+  const firefox = new Host(["C:\\nesbridge\\" + NAME + ".json", "nesbridge@kamusm.gov.tr"], { command: ["wine", EXE], env: WINE_ENV });
+  assert.strictEqual((await firefox.call(request("hello", { protocol: 1 }), 20000)).ok, true);
+  await firefox.end(10000);
+  const stranger = new Host(["chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"], { command: ["wine", EXE], env: WINE_ENV });
+  const refused = await stranger.call(request("hello", { protocol: 1 }), 20000);
+  assert.strictEqual(refused.error.code, "caller-not-allowed");
+  await stranger.end(10000);
+});
+
+test("wine: an oversized frame is refused and the host stops", async () => {
+  const host = new Host([CALLER], { command: ["wine", EXE], env: WINE_ENV });
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(262145);
+  host.raw(header);
+  const reply = await host.reply(20000);
+  assert.strictEqual(reply.error.code, "message-too-large");
+  const end = await host.end(10000);
+  assert.strictEqual(end.code, 1);
+});
+
+function msiTable(msi, table) {
+  const text = execFileSync("msiinfo", ["export", msi, table], { encoding: "utf8" });
+  return text.split(/\r?\n/).slice(3).filter((l) => l !== "").map((l) => l.split("\t"));
+}
+
+for (const [scope, root, rootName] of [["machine", "2", "HKLM"], ["user", "1", "HKCU"]]) {
+  test(`MSI (${scope}): tables name the exe, both manifests, trust.d and the ${rootName} keys`, () => {
+    const msi = MSI[scope];
+    const tables = execFileSync("msiinfo", ["tables", msi], { encoding: "utf8" }).split(/\s+/);
+    for (const t of ["File", "Component", "Directory", "Registry", "Feature", "Property", "Upgrade", "CreateFolder"])
+      assert.ok(tables.includes(t), t);
+    const files = msiTable(msi, "File").map((r) => r[2]).sort();
+    assert.deepStrictEqual(files, ["README.txt", "nesbridge-host.exe", `${NAME}.chrome.json`, `${NAME}.firefox.json`]);
+    const registry = msiTable(msi, "Registry").map((r) => ({ root: r[1], key: r[2].replace(/\\$/, ""), name: r[3], value: r[4] }));
+    assert.deepStrictEqual(registry.map((r) => r.key).sort(), KEYS.slice().sort());
+    for (const r of registry) {
+      assert.strictEqual(r.root, root, r.key);
+      assert.strictEqual(r.name, "", "the default value");
+      assert.strictEqual(r.value, `[INSTALLDIR]${NAME}.${r.key.includes("Mozilla") ? "firefox" : "chrome"}.json`);
+    }
+    const dirs = Object.fromEntries(msiTable(msi, "Directory").map((r) => [r[0], r]));
+    assert.strictEqual(dirs.INSTALLDIR[2], "nesbridge");
+    assert.strictEqual(dirs.TRUSTDIR[1], "INSTALLDIR");
+    assert.strictEqual(dirs.TRUSTDIR[2], "trust.d");
+    assert.ok(scope === "machine" ? dirs.ProgramFiles64Folder : dirs.LocalAppDataFolder);
+    const props = Object.fromEntries(msiTable(msi, "Property").map((r) => [r[0], r[1]]));
+    assert.strictEqual(props.ProductName, "nesbridge");
+    assert.strictEqual(props.ProductVersion, VERSION);
+    assert.strictEqual(props.ALLUSERS, scope === "machine" ? "1" : undefined);
+    const summary = execFileSync("msiinfo", ["suminfo", msi], { encoding: "utf8" });
+    assert.match(summary, /Template: x64;1033/);
+  });
+}
+
+test("the two MSIs can live side by side: different upgrade codes and component ids", () => {
+  const upgrade = (msi) => Object.fromEntries(msiTable(msi, "Property").map((r) => [r[0], r[1]])).UpgradeCode;
+  assert.notStrictEqual(upgrade(MSI.machine), upgrade(MSI.user));
+  const ids = (msi) => msiTable(msi, "Component").map((r) => r[1]);
+  const shared = ids(MSI.machine).filter((id) => ids(MSI.user).includes(id));
+  assert.deepStrictEqual(shared, []);
+});
+
+function regDefault(root, key) {
+  const r = wine(["reg", "query", `${root}\\${key}`]);
+  if (r.status !== 0) return null;
+  const m = r.stdout.match(/\(Default\)\s+REG_SZ\s+(.+)/);
+  return m ? m[1].trim() : null;
+}
+
+const unixPath = (winPath) => path.join(PREFIX, "drive_c", winPath.replace(/^C:\\/i, "").replace(/\\/g, "/"));
+
+for (const [scope, root] of [["machine", "HKLM"], ["user", "HKCU"]]) {
+  test(`wine: the ${scope} MSI installs, doctor finds all three browsers, and it uninstalls cleanly`, async () => {
+    const install = wine(["msiexec", "/i", MSI[scope], "/qn"]);
+    assert.strictEqual(install.status, 0, install.stderr);
+    const manifests = KEYS.map((k) => regDefault(root, k));
+    for (const m of manifests) assert.ok(m !== null && m.endsWith(".json"), String(m));
+    const dir = path.dirname(unixPath(manifests[0]));
+    assert.ok(scope === "machine" ? /Program Files\/nesbridge$/.test(dir) : /AppData\/Local\/Programs\/nesbridge$/.test(dir), dir);
+    const chrome = JSON.parse(fs.readFileSync(unixPath(manifests[0]), "utf8"));
+    assert.deepStrictEqual([chrome.name, chrome.path, chrome.allowed_origins], [NAME, "nesbridge-host.exe", [CALLER]]);
+    const firefox = JSON.parse(fs.readFileSync(unixPath(manifests[2]), "utf8"));
+    assert.deepStrictEqual([firefox.path, firefox.allowed_extensions], ["nesbridge-host.exe", ["nesbridge@kamusm.gov.tr"]]);
+
+    /* The trust store is trust.d beside the exe: one key there is found. */
+    const { publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+    fs.writeFileSync(path.join(dir, "trust.d", "authority.pem"), publicKey.export({ type: "spki", format: "pem" }));
+    const exe = manifests[0].replace(/[^\\]+$/, "nesbridge-host.exe");
+    const doctor = wine([exe, "doctor", "--json"], { env: Object.assign({}, WINE_ENV, { LANG: "C" }) });
+    const report = JSON.parse(doctor.stdout);
+    const byArea = (area) => report.checks.filter((c) => c.area === area);
+    assert.strictEqual(byArea("host")[0].ok, true);
+    const found = byArea("manifest");
+    assert.deepStrictEqual(found.map((c) => c.what.split(":")[0]), ["Google Chrome", "Microsoft Edge", "Firefox"]);
+    for (const c of found) {
+      assert.strictEqual(c.ok, true, c.what);
+      assert.ok(c.what.endsWith(`[${root}]`), c.what);
+    }
+    assert.deepStrictEqual(byArea("trust").map((c) => [c.ok, c.what]), [[true, "1 authority key(s) trusted"]]);
+    /* No smart card service under wine: reported, with its fix, and exit 1. */
+    assert.deepStrictEqual(byArea("pcscd").map((c) => [c.ok, c.fix]), [[false, "sc start SCardSvr"]]);
+    assert.strictEqual(doctor.status, 1);
+    assert.strictEqual(report.ok, false);
+
+    /* The installed exe answers a browser. */
+    const host = new Host([CALLER], { command: ["wine", exe], env: WINE_ENV });
+    assert.strictEqual((await host.call(request("hello", { protocol: 1 }), 20000)).ok, true);
+    await host.end(10000);
+
+    fs.rmSync(path.join(dir, "trust.d", "authority.pem"));
+    const remove = wine(["msiexec", "/x", MSI[scope], "/qn"]);
+    assert.strictEqual(remove.status, 0, remove.stderr);
+    for (const k of KEYS) assert.strictEqual(regDefault(root, k), null, k);
+    /* Nothing is left inside. wine's msi tries RemoveFolder before the
+     * files are gone and so keeps the empty folder; Windows removes it. */
+    assert.ok(!fs.existsSync(dir) || fs.readdirSync(dir).length === 0, dir + " is not empty");
+  });
+}
+
+test("wine: doctor names a registry key whose manifest is missing, and a broken manifest", () => {
+  const key = `HKCU\\${KEYS[2]}`;
+  const missing = "C:\\nesbridge-test\\gone.json";
+  assert.strictEqual(wine(["reg", "add", key, "/ve", "/d", missing, "/f"]).status, 0);
+  let report = JSON.parse(wine([EXE, "doctor", "--json"], { env: Object.assign({}, WINE_ENV, { LANG: "C" }) }).stdout);
+  let firefox = report.checks.find((c) => c.area === "manifest" && c.what.startsWith("Firefox"));
+  assert.strictEqual(firefox.ok, false);
+  assert.match(firefox.what, /no manifest: C:\\nesbridge-test\\gone\.json \[HKCU\]/);
+  assert.strictEqual(firefox.fix, "msiexec /i nesbridge.msi");
+
+  fs.mkdirSync(unixPath("C:\\nesbridge-test"), { recursive: true });
+  fs.writeFileSync(unixPath(missing), JSON.stringify({ name: NAME, path: "nesbridge-host.exe", type: "stdio", allowed_extensions: ["someone@else"] }));
+  report = JSON.parse(wine([EXE, "doctor", "--json"], { env: Object.assign({}, WINE_ENV, { LANG: "C" }) }).stdout);
+  firefox = report.checks.find((c) => c.area === "manifest" && c.what.startsWith("Firefox"));
+  assert.match(firefox.what, /host not executable: C:\\nesbridge-test\\nesbridge-host\.exe/);
+  wine(["reg", "delete", key, "/f"]);
+  fs.rmSync(unixPath("C:\\nesbridge-test"), { recursive: true, force: true });
+});
