@@ -59,7 +59,8 @@ size_t nb_alloc_size(void *p);
 int nb_owner_only_writable(const struct stat *st);
 
 /* The system configuration file and trust directory: /etc/nesbridge on
- * Unix, the folder of nesbridge-host.exe on Windows. */
+ * Linux, /Library/Application Support/nesbridge on macOS, the folder of
+ * nesbridge-host.exe on Windows. */
 const char *nb_system_config_path(void);
 const char *nb_system_trust_dir(void);
 

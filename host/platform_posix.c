@@ -16,7 +16,11 @@
 #include <malloc/malloc.h>
 #endif
 
+#if defined(__APPLE__)
+#define NB_SYSTEM_DIR "/Library/Application Support/nesbridge"
+#else
 #define NB_SYSTEM_DIR "/etc/nesbridge"
+#endif
 
 time_t nb_timegm(struct tm *tm)
 {
