@@ -121,8 +121,22 @@ for (const [scope, root, rootName] of [["machine", "2", "HKLM"], ["user", "1", "
       assert.ok(tables.includes(t), t);
     const files = msiTable(msi, "File").map((r) => r[2]).sort();
     assert.deepStrictEqual(files, ["README.txt", "nesbridge-host.exe", `${NAME}.chrome.json`, `${NAME}.firefox.json`]);
-    const registry = msiTable(msi, "Registry").map((r) => ({ root: r[1], key: r[2].replace(/\\$/, ""), name: r[3], value: r[4] }));
+    const rows = msiTable(msi, "Registry").map((r) => ({ id: r[0], root: r[1], key: r[2].replace(/\\$/, ""), name: r[3], value: r[4] }));
+    const registry = rows.filter((r) => r.key !== "Software\\nesbridge");
     assert.deepStrictEqual(registry.map((r) => r.key).sort(), KEYS.slice().sort());
+    const components = msiTable(msi, "Component");
+    const removed = msiTable(msi, "RemoveFile").map((r) => r[3]).sort();
+    if (scope === "user") {
+      /* In a profile every component is keyed by an HKCU value (ICE38) and
+       * every folder made is removed again (ICE64). */
+      const ids = new Set(rows.map((r) => r.id));
+      for (const c of components) assert.ok(ids.has(c[5]), c[0] + " has a file as key path");
+      assert.ok(rows.every((r) => r.root === "1"));
+      assert.deepStrictEqual(removed, ["INSTALLDIR", "TRUSTDIR", "UserPrograms"]);
+    } else {
+      assert.deepStrictEqual(rows, registry, "nothing but the browsers' keys");
+      assert.deepStrictEqual(removed, ["INSTALLDIR"]);
+    }
     for (const r of registry) {
       assert.strictEqual(r.root, root, r.key);
       assert.strictEqual(r.name, "", "the default value");
@@ -201,6 +215,7 @@ for (const [scope, root] of [["machine", "HKLM"], ["user", "HKCU"]]) {
     const remove = wine(["msiexec", "/x", MSI[scope], "/qn"]);
     assert.strictEqual(remove.status, 0, remove.stderr);
     for (const k of KEYS) assert.strictEqual(regDefault(root, k), null, k);
+    assert.notStrictEqual(wine(["reg", "query", `${root}\\Software\\nesbridge`]).status, 0, "bookkeeping values left");
     /* Nothing is left inside. wine's msi tries RemoveFolder before the
      * files are gone and so keeps the empty folder; Windows removes it. */
     assert.ok(!fs.existsSync(dir) || fs.readdirSync(dir).length === 0, dir + " is not empty");
