@@ -67,6 +67,14 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) host/*.h | $(BUILD)/tests
 $(BUILD)/host $(BUILD)/vcard $(BUILD)/tests:
 	mkdir -p $@
 
+# The Linux browser table: one file for install.sh and doctor.
+$(BUILD)/gen/browsers_linux.h: installer/browsers-linux.tsv installer/browsers-header.awk
+	@mkdir -p $(dir $@)
+	awk -f installer/browsers-header.awk installer/browsers-linux.tsv > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/host/doctor_unix.o: $(BUILD)/gen/browsers_linux.h
+$(BUILD)/host/doctor_unix.o: CFLAGS_ALL += -I$(BUILD)/gen
+
 $(HOST_BIN): $(HOST_OBJS) $(BUILD)/host/pcsc.o $(BUILD)/host/doctor.o $(BUILD)/host/doctor_unix.o \
 		$(BUILD)/host/main.o
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@

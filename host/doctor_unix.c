@@ -11,23 +11,19 @@
 typedef struct {
     const char *name;
     int firefox;            /* firefox family: allowed_extensions */
-    const char *user_dir;   /* relative to $HOME; the browser's own directory */
+    const char *user_dir;   /* relative to $HOME; the browser's own directory;
+                               NULL: the row only adds a system directory */
     const char *user_hosts; /* manifest directory, relative to $HOME */
-    const char *system_hosts;
+    const char *system_hosts; /* or NULL */
     const char *snap;       /* snap command name, or NULL */
     const char *flatpak;    /* flatpak app id, or NULL */
 } browser;
 
 static const browser browsers[] = {
-    {"Google Chrome", 0, ".config/google-chrome", ".config/google-chrome/NativeMessagingHosts", "/etc/opt/chrome/native-messaging-hosts", NULL, "com.google.Chrome"},
-    {"Chromium", 0, ".config/chromium", ".config/chromium/NativeMessagingHosts", "/etc/chromium/native-messaging-hosts", "chromium", "org.chromium.Chromium"},
-    {"Microsoft Edge", 0, ".config/microsoft-edge", ".config/microsoft-edge/NativeMessagingHosts", "/etc/opt/edge/native-messaging-hosts", NULL, "com.microsoft.Edge"},
-    {"Brave", 0, ".config/BraveSoftware/Brave-Browser", ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts", "/etc/opt/brave/native-messaging-hosts", "brave", "com.brave.Browser"},
-    {"Vivaldi", 0, ".config/vivaldi", ".config/vivaldi/NativeMessagingHosts", "/etc/opt/vivaldi/native-messaging-hosts", NULL, NULL},
-    {"Opera", 0, ".config/opera", ".config/opera/NativeMessagingHosts", NULL, "opera", NULL},
-    {"Firefox", 1, ".mozilla", ".mozilla/native-messaging-hosts", "/usr/lib/mozilla/native-messaging-hosts", "firefox", "org.mozilla.firefox"},
-    {"LibreWolf", 1, ".librewolf", ".librewolf/native-messaging-hosts", "/usr/lib/librewolf/native-messaging-hosts", NULL, "io.gitlab.librewolf-community"},
+#include "browsers_linux.h"
 };
+
+#define BROWSER_COUNT (sizeof(browsers) / sizeof(browsers[0]))
 
 static int exists(const char *path)
 {
@@ -35,11 +31,31 @@ static int exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* The system-wide manifest this browser would read: its own system
+ * directory, else one that a row of the same family adds (Firefox under
+ * /usr/lib64). NULL when none exists. */
+static const char *system_manifest(const browser *b)
+{
+    static char file[PATH_MAX];
+    for (size_t i = 0; i < BROWSER_COUNT; i++) {
+        const browser *c = &browsers[i];
+        int candidate = c == b || (c->user_dir == NULL && c->firefox == b->firefox);
+        if (!candidate || c->system_hosts == NULL)
+            continue;
+        snprintf(file, sizeof(file), "%s/%s.json", c->system_hosts, NB_HOST_NAME);
+        if (exists(file))
+            return file;
+    }
+    return NULL;
+}
+
 static void check_browsers(doctor *d, const char *home)
 {
     int found = 0;
-    for (size_t i = 0; i < sizeof(browsers) / sizeof(browsers[0]); i++) {
+    for (size_t i = 0; i < BROWSER_COUNT; i++) {
         const browser *b = &browsers[i];
+        if (b->user_dir == NULL)
+            continue;
         char dir[PATH_MAX], user_file[PATH_MAX], what[PATH_MAX + 256];
         snprintf(dir, sizeof(dir), "%s/%s", home, b->user_dir);
         char snap_bin[64] = "";
@@ -66,10 +82,8 @@ static void check_browsers(doctor *d, const char *home)
             continue;
         found++;
         snprintf(user_file, sizeof(user_file), "%s/%s/%s.json", home, b->user_hosts, NB_HOST_NAME);
-        char system_file[PATH_MAX] = "";
-        if (b->system_hosts != NULL)
-            snprintf(system_file, sizeof(system_file), "%s/%s.json", b->system_hosts, NB_HOST_NAME);
-        const char *file = exists(user_file) || system_file[0] == '\0' || !exists(system_file) ? user_file : system_file;
+        const char *system_file = system_manifest(b);
+        const char *file = exists(user_file) || system_file == NULL ? user_file : system_file;
         int ok = nb_doctor_check_manifest(d, b->name, b->firefox, file, what, sizeof(what));
         nb_doctor_report(d, "manifest", ok, what, "sh installer/install.sh --user");
     }
@@ -77,7 +91,6 @@ static void check_browsers(doctor *d, const char *home)
         nb_doctor_report(d, "browser", 0, nb_doctor_say(d, "desteklenen tarayıcı bulunamadı", "no supported browser found"),
                nb_doctor_say(d, "Firefox ya da Chromium kurunuz", "install Firefox or Chromium"));
 }
-
 
 void nb_doctor_check_browsers(doctor *d)
 {

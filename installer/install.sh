@@ -40,33 +40,30 @@ if [ "$mode" = user ]; then
     bindir="$root$home/.local/lib/nesbridge"
     record="$root$home/.local/share/nesbridge/installed-files"
     config="$root${XDG_CONFIG_HOME:-$home/.config}"
-    # browser|kind|directory (kind: chromium or firefox); found when the
-    # browser's own user directory exists.
-    browsers="google-chrome|chromium|$config/google-chrome
-google-chrome-beta|chromium|$config/google-chrome-beta
-google-chrome-unstable|chromium|$config/google-chrome-unstable
-chromium|chromium|$config/chromium
-microsoft-edge|chromium|$config/microsoft-edge
-microsoft-edge-beta|chromium|$config/microsoft-edge-beta
-microsoft-edge-dev|chromium|$config/microsoft-edge-dev
-brave|chromium|$config/BraveSoftware/Brave-Browser
-vivaldi|chromium|$config/vivaldi
-opera|chromium|$config/opera
-firefox|firefox|$root$home/.mozilla
-librewolf|firefox|$root$home/.librewolf"
 else
     [ "$dry" = 1 ] || [ -n "$root" ] || [ "$(id -u)" = 0 ] || { echo "install.sh: --system needs root" >&2; exit 1; }
     bindir="$root/usr/lib/nesbridge"
     record="$root/var/lib/nesbridge/installed-files"
-    browsers="google-chrome|chromium|$root/etc/opt/chrome
-chromium|chromium|$root/etc/chromium
-microsoft-edge|chromium|$root/etc/opt/edge
-brave|chromium|$root/etc/opt/brave
-vivaldi|chromium|$root/etc/opt/vivaldi
-firefox|firefox|$root/usr/lib/mozilla
-firefox-lib64|firefox|$root/usr/lib64/mozilla
-librewolf|firefox|$root/usr/lib/librewolf"
 fi
+
+# The browsers, from the table doctor shares (browsers-linux.tsv), as
+# "id|kind|directory" lines: the browser's own directory per user (found
+# when it exists), or its system directory.
+table="$here/browsers-linux.tsv"
+tab=$(printf '\t')
+browsers=$(
+    grep -v '^#' "$table" | while IFS=$tab read -r id _name kind user_dir system_dir _snap _flatpak; do
+        if [ "$mode" = user ]; then
+            [ "$user_dir" != - ] || continue
+            case "$user_dir" in
+                .config/*) echo "$id|$kind|$config/${user_dir#.config/}" ;;
+                *) echo "$id|$kind|$root$home/$user_dir" ;;
+            esac
+        elif [ "$system_dir" != - ]; then
+            echo "$id|$kind|$root$system_dir"
+        fi
+    done
+)
 
 run() {
     if [ "$dry" = 1 ]; then echo "would: $*"; else "$@"; fi
@@ -95,20 +92,16 @@ JSON
 }
 
 explain_sandboxes() {
-    for b in firefox chromium; do
-        if command -v snap >/dev/null 2>&1 && snap list "$b" >/dev/null 2>&1; then
-            echo "note: $b is a snap; snaps cannot start native hosts installed outside the snap." \
+    grep -v '^#' "$table" | while IFS=$tab read -r _id _name _kind _user _system snap flatpak; do
+        if [ "$snap" != - ] && command -v snap >/dev/null 2>&1 && snap list "$snap" >/dev/null 2>&1; then
+            echo "note: $snap is a snap; snaps cannot start native hosts installed outside the snap." \
                  "Install the browser from your distribution's packages to use nesbridge with it."
         fi
+        if [ "$flatpak" != - ] && command -v flatpak >/dev/null 2>&1 && flatpak info "$flatpak" >/dev/null 2>&1; then
+            echo "note: $flatpak is a flatpak; it cannot start a host outside its sandbox." \
+                 "Use the browser from your distribution's packages (docs/install.md)."
+        fi
     done
-    if command -v flatpak >/dev/null 2>&1; then
-        for app in org.mozilla.firefox org.chromium.Chromium com.google.Chrome com.brave.Browser; do
-            if flatpak info "$app" >/dev/null 2>&1; then
-                echo "note: $app is a flatpak; it cannot start a host outside its sandbox." \
-                     "Use the browser from your distribution's packages (docs/install.md)."
-            fi
-        done
-    fi
 }
 
 if [ "$action" = uninstall ]; then
@@ -128,11 +121,16 @@ run mkdir -p "$bindir"
 run install -m 0755 "$host" "$bindir/nesbridge-host"
 installed="$bindir/nesbridge-host"
 found=0
-for line in $browsers; do
+done_dirs=""
+while IFS= read -r line; do
+    [ -n "$line" ] || continue
     browser=${line%%|*}; rest=${line#*|}; kind=${rest%%|*}; dir=${rest#*|}
     if [ "$mode" = user ] && [ ! -d "$dir" ]; then continue; fi
     if [ "$mode" = system ] && [ ! -d "$dir" ] && [ ! -d "$(dirname "$dir")" ]; then continue; fi
     mdir=$(manifest_dir "$kind" "$dir")
+    # All channels of a browser share one system directory: write it once.
+    case "$done_dirs" in *"|$mdir|"*) continue ;; esac
+    done_dirs="$done_dirs|$mdir|"
     file="$mdir/$name.json"
     run mkdir -p "$mdir"
     if [ "$dry" = 1 ]; then echo "would: write $file"; else write_manifest "$kind" "$file"; fi
@@ -140,7 +138,9 @@ for line in $browsers; do
     installed="$installed
 $file"
     found=$((found + 1))
-done
+done <<BROWSERS
+$browsers
+BROWSERS
 [ "$found" -gt 0 ] || echo "install.sh: no browser found; the host is installed, the manifests are not"
 if [ "$dry" = 0 ]; then
     mkdir -p "$(dirname "$record")"

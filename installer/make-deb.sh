@@ -22,10 +22,11 @@ put() { # template destination
     conffiles="$conffiles$2
 "
 }
-for dir in /etc/chromium/native-messaging-hosts /etc/opt/chrome/native-messaging-hosts \
-           /etc/opt/edge/native-messaging-hosts /etc/opt/brave/native-messaging-hosts \
-           /etc/opt/vivaldi/native-messaging-hosts; do
-    put "$here/../manifests/chromium.json.in" "$dir/tr.gov.kamusm.nesbridge.json"
+# The Chromium family's system directories, from the table install.sh and
+# doctor share.
+chromium_dirs=$(awk -F '\t' '!/^#/ && $3 == "chromium" && $5 != "-" { print $5 }' "$here/browsers-linux.tsv" | sort -u)
+for dir in $chromium_dirs; do
+    put "$here/../manifests/chromium.json.in" "$dir/native-messaging-hosts/tr.gov.kamusm.nesbridge.json"
 done
 mkdir -p "$stage/usr/lib/mozilla/native-messaging-hosts"
 sed "s|@HOST_PATH@|$host|" "$here/../manifests/firefox.json.in" > "$stage/usr/lib/mozilla/native-messaging-hosts/tr.gov.kamusm.nesbridge.json"

@@ -80,3 +80,26 @@ for (const [name, breakIt, problem, fix] of breakages) {
     fs.rmSync(s.top, { recursive: true, force: true });
   });
 }
+
+/* install.sh and doctor read one table (installer/browsers-linux.tsv): a
+ * home with every browser of it, and a space in its path, ends with a
+ * good manifest for each, under the table's name. */
+test("doctor and install.sh agree on every browser of the shared table", () => {
+  const rows = fs.readFileSync(path.join(ROOT, "installer", "browsers-linux.tsv"), "utf8").split("\n")
+    .filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split("\t"))
+    .filter((r) => r[3] !== "-");
+  assert.ok(rows.length >= 10, "the table has the browsers");
+  const s = goodHome();
+  const spaced = path.join(s.top, "home with space");
+  fs.renameSync(s.home, spaced);
+  s.home = spaced;
+  for (const r of rows) fs.mkdirSync(path.join(s.home, r[3]), { recursive: true });
+  execFileSync("sh", [path.join(ROOT, "installer", "install.sh"), "--user", "--host", HOST], { env: { PATH: process.env.PATH, HOME: s.home } });
+  s.installed = path.join(s.home, ".local", "lib", "nesbridge", "nesbridge-host");
+  const j = JSON.parse(doctor(s, {}, true).out);
+  const manifests = j.checks.filter((c) => c.area === "manifest");
+  assert.deepStrictEqual(manifests.map((c) => c.what.split(": ")[0]), rows.map((r) => r[1]));
+  for (const c of manifests) assert.ok(c.ok, c.what);
+  assert.strictEqual(j.ok, true, JSON.stringify(j.checks.filter((c) => !c.ok)));
+  fs.rmSync(s.top, { recursive: true, force: true });
+});
