@@ -7,6 +7,7 @@
 #include <windows.h>
 
 #include "doctor_parts.h"
+#include "version.h"
 
 typedef struct {
     const char *name;
@@ -76,7 +77,7 @@ void nb_doctor_check_browsers(doctor *d)
                          nb_doctor_say(d, "Chrome, Edge ya da Firefox kurunuz", "install Chrome, Edge or Firefox"));
 }
 
-const char *const nb_doctor_host_fix = "msiexec /i nesbridge.msi";
+const char *const nb_doctor_host_fix = "msiexec /i nesbridge-" NB_HOST_VERSION "-x64.msi";
 
 const char *const nb_doctor_pcsc_service = "SCardSvr";
 

@@ -230,7 +230,7 @@ test("wine: doctor names a registry key whose manifest is missing, and a broken 
   let firefox = report.checks.find((c) => c.area === "manifest" && c.what.startsWith("Firefox"));
   assert.strictEqual(firefox.ok, false);
   assert.match(firefox.what, /no manifest: C:\\nesbridge-test\\gone\.json \[HKCU\]/);
-  assert.strictEqual(firefox.fix, "msiexec /i nesbridge.msi");
+  assert.strictEqual(firefox.fix, `msiexec /i nesbridge-${VERSION}-x64.msi`);
 
   fs.mkdirSync(unixPath("C:\\nesbridge-test"), { recursive: true });
   fs.writeFileSync(unixPath(missing), JSON.stringify({ name: NAME, path: "nesbridge-host.exe", type: "stdio", allowed_extensions: ["someone@else"] }));
@@ -239,4 +239,19 @@ test("wine: doctor names a registry key whose manifest is missing, and a broken 
   assert.match(firefox.what, /host not executable: C:\\nesbridge-test\\nesbridge-host\.exe/);
   wine(["reg", "delete", key, "/f"]);
   fs.rmSync(unixPath("C:\\nesbridge-test"), { recursive: true, force: true });
+});
+
+test("wine: doctor names a browser installed without our key, and no browser at all", () => {
+  const env = Object.assign({}, WINE_ENV, { LANG: "C" });
+  let report = JSON.parse(wine([EXE, "doctor", "--json"], { env }).stdout);
+  assert.deepStrictEqual(report.checks.filter((c) => c.area === "browser").map((c) => [c.ok, c.what, c.fix]),
+    [[false, "no supported browser found", "install Chrome, Edge or Firefox"]]);
+  const appPath = "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\App Paths\\msedge.exe";
+  assert.strictEqual(wine(["reg", "add", appPath, "/ve", "/d", "C:\\Edge\\msedge.exe", "/f"]).status, 0);
+  report = JSON.parse(wine([EXE, "doctor", "--json"], { env }).stdout);
+  const edge = report.checks.filter((c) => c.area === "manifest");
+  assert.deepStrictEqual(edge.map((c) => [c.ok, c.what, c.fix]),
+    [[false, `Microsoft Edge: no registry key: HKCU|HKLM\\${KEYS[1]}`, `msiexec /i nesbridge-${VERSION}-x64.msi`]]);
+  assert.strictEqual(report.checks.filter((c) => c.area === "browser").length, 0);
+  wine(["reg", "delete", appPath, "/f"]);
 });
