@@ -107,9 +107,9 @@ int nb_config_load(nb_config *cfg, const char *path, char *err, size_t err_len)
         snprintf(err, err_len, "%s: not a regular file", path);
         return -1;
     }
-    if (!nb_owner_only_writable(&st)) {
+    if (!nb_owner_only_writable(path, &st)) {
         fclose(f);
-        snprintf(err, err_len, "%s: writable by group or others; refusing it", path);
+        snprintf(err, err_len, "%s: may be written by others than its owner; refusing it", path);
         return -1;
     }
     char line[NB_CONFIG_MAX_LINE];

@@ -52,11 +52,12 @@ int nb_manifest_host_path(const char *manifest_file, const char *path, char *out
 /* The usable size of a block from malloc, so that all of it can be wiped. */
 size_t nb_alloc_size(void *p);
 
-/* Whether a file or directory may serve as a trust anchor or configuration:
- * on Unix, nobody but its owner may write it. On Windows the files live in
- * the install folder under Program Files, which only administrators may
- * write; ACLs are not inspected (see docs/install.md). */
-int nb_owner_only_writable(const struct stat *st);
+/* Whether a file or directory (path, and st from stat) may serve as a
+ * trust anchor or configuration: nobody but its owner may write it. On
+ * Unix the mode bits tell (no group or other write). On Windows its DACL
+ * must grant write access to no one but the owner, SYSTEM, Administrators
+ * and TrustedInstaller (Program Files' own defaults). */
+int nb_owner_only_writable(const char *path, const struct stat *st);
 
 /* The system configuration file and trust directory: /etc/nesbridge on
  * Linux, /Library/Application Support/nesbridge on macOS, the folder of

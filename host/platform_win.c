@@ -13,6 +13,9 @@
 
 #include <windows.h>
 
+#include <aclapi.h>
+#include <sddl.h>
+
 #define WATCH_SLICE_MS 20
 
 time_t nb_timegm(struct tm *tm)
@@ -157,10 +160,55 @@ size_t nb_alloc_size(void *p)
     return p != NULL ? _msize(p) : 0;
 }
 
-int nb_owner_only_writable(const struct stat *st)
+/* Rights that let a holder change what a file says, or which files a
+ * folder holds. */
+#define CHANGING_RIGHTS                                                                          \
+    (FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_DELETE_CHILD | WRITE_DAC | WRITE_OWNER | GENERIC_WRITE | \
+     GENERIC_ALL)
+
+static int may_change_trust(PSID sid, PSID owner)
+{
+    /* NT SERVICE\TrustedInstaller owns and writes Program Files. */
+    static const char trusted_installer[] = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464";
+    if ((owner != NULL && EqualSid(sid, owner)) || IsWellKnownSid(sid, WinLocalSystemSid) ||
+        IsWellKnownSid(sid, WinBuiltinAdministratorsSid))
+        return 1;
+    PSID ti = NULL;
+    int is_ti = ConvertStringSidToSidA(trusted_installer, &ti) && EqualSid(sid, ti);
+    LocalFree(ti);
+    return is_ti;
+}
+
+int nb_owner_only_writable(const char *path, const struct stat *st)
 {
     (void)st;
-    return 1;
+    PSID owner = NULL;
+    PACL dacl = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (GetNamedSecurityInfoA(path, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+                              &owner, NULL, &dacl, NULL, &sd) != ERROR_SUCCESS)
+        return 0;
+    int ok = dacl != NULL; /* no DACL at all lets everyone do everything */
+    for (DWORD i = 0; ok && i < dacl->AceCount; i++) {
+        ACE_HEADER *ace = NULL;
+        if (!GetAce(dacl, i, (void **)&ace)) {
+            ok = 0;
+            break;
+        }
+        if (ace->AceFlags & INHERIT_ONLY_ACE)
+            continue; /* applies to children only, which are checked themselves */
+        if (ace->AceType == ACCESS_DENIED_ACE_TYPE)
+            continue; /* only ever takes rights away */
+        if (ace->AceType != ACCESS_ALLOWED_ACE_TYPE) {
+            ok = 0; /* a kind we do not read: refuse rather than guess */
+            break;
+        }
+        ACCESS_ALLOWED_ACE *allowed = (ACCESS_ALLOWED_ACE *)ace;
+        if ((allowed->Mask & CHANGING_RIGHTS) != 0 && !may_change_trust((PSID)&allowed->SidStart, owner))
+            ok = 0;
+    }
+    LocalFree(sd);
+    return ok;
 }
 
 /* "<folder of the exe>\<leaf>", computed once. */

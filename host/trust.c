@@ -74,8 +74,8 @@ static void load_file(nb_trust_store *store, const char *path)
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return;
-    if (!nb_owner_only_writable(&st)) {
-        nb_log(NB_LOG_ERROR, "trust: %s is writable by group or others; ignored", path);
+    if (!nb_owner_only_writable(path, &st)) {
+        nb_log(NB_LOG_ERROR, "trust: %s may be written by others than its owner; ignored", path);
         return;
     }
     FILE *f = fopen(path, "r");
@@ -116,8 +116,8 @@ static void load_dir(nb_trust_store *store, const char *dir)
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return;
-    if (!nb_owner_only_writable(&st)) {
-        nb_log(NB_LOG_ERROR, "trust: directory %s is writable by group or others; ignored", dir);
+    if (!nb_owner_only_writable(dir, &st)) {
+        nb_log(NB_LOG_ERROR, "trust: directory %s may be written by others than its owner; ignored", dir);
         return;
     }
     /* Keys load in name order, so that which key is dropped when there

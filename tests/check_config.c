@@ -52,7 +52,7 @@ START_TEST(refuses_bad_files)
     }
     write_file(path, "allow_origin = http://localhost:1\n", 0666);
     ck_assert_int_eq(nb_config_load(&cfg, path, err, sizeof(err)), -1);
-    ck_assert_ptr_nonnull(strstr(err, "writable"));
+    ck_assert_ptr_nonnull(strstr(err, "written by others"));
     unlink(path);
     /* A missing file is the default configuration. */
     ck_assert_int_eq(nb_config_load(&cfg, path, err, sizeof(err)), 0);

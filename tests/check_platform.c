@@ -90,11 +90,11 @@ END_TEST
 START_TEST(only_owner_writable_files_are_trusted)
 {
     struct stat st = {.st_mode = S_IFREG | 0644};
-    ck_assert(nb_owner_only_writable(&st));
+    ck_assert(nb_owner_only_writable("/etc/x", &st));
     st.st_mode = S_IFREG | 0664;
-    ck_assert(!nb_owner_only_writable(&st));
+    ck_assert(!nb_owner_only_writable("/etc/x", &st));
     st.st_mode = S_IFDIR | 0757;
-    ck_assert(!nb_owner_only_writable(&st));
+    ck_assert(!nb_owner_only_writable("/etc/x", &st));
     ck_assert_str_eq(nb_system_config_path(), "/etc/nesbridge/nesbridge.conf");
     ck_assert_str_eq(nb_system_trust_dir(), "/etc/nesbridge/trust.d");
 }

@@ -201,6 +201,18 @@ for (const [scope, root] of [["machine", "HKLM"], ["user", "HKCU"]]) {
       assert.ok(c.what.endsWith(`[${root}]`), c.what);
     }
     assert.deepStrictEqual(byArea("trust").map((c) => [c.ok, c.what]), [[true, "1 authority key(s) trusted"]]);
+    /* A key or folder that others may write is no trust anchor: wine turns
+     * the Unix "other" bits into an ACE for Everyone, which the host reads
+     * from the DACL. */
+    const trusted = () => JSON.parse(wine([exe, "doctor", "--json"], { env: Object.assign({}, WINE_ENV, { LANG: "C" }) }).stdout)
+      .checks.find((c) => c.area === "trust").what;
+    fs.chmodSync(path.join(dir, "trust.d", "authority.pem"), 0o666);
+    assert.strictEqual(trusted(), "0 authority key(s) trusted");
+    fs.chmodSync(path.join(dir, "trust.d", "authority.pem"), 0o644);
+    fs.chmodSync(path.join(dir, "trust.d"), 0o777);
+    assert.strictEqual(trusted(), "0 authority key(s) trusted");
+    fs.chmodSync(path.join(dir, "trust.d"), 0o755);
+    assert.strictEqual(trusted(), "1 authority key(s) trusted");
     /* No smart card service under wine: reported, with its fix, and exit 1. */
     assert.deepStrictEqual(byArea("pcscd").map((c) => [c.ok, c.fix]), [[false, "sc start SCardSvr"]]);
     assert.strictEqual(doctor.status, 1);
