@@ -41,7 +41,7 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_scrip
 .SECONDARY:
 
 .PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down \
-        js extension extension-dev install-user bench fuzz analyze integration-asan deb rpm win msi
+        js extension extension-dev install-user bench fuzz analyze integration-asan deb rpm win msi win-shim
 
 DEV_ORIGINS ?= http://localhost:8443
 NODE_DEPS := tests/browser/node_modules/.package-lock.json
@@ -215,6 +215,22 @@ $(WIN_MSIS) &: $(WIN_EXE) installer/windows/nesbridge.wxs manifests/*.json.in
 	sh installer/windows/make-msi.sh $(WIN_DIR) $(VERSION)
 
 msi: $(WIN_MSIS)
+
+# For tests under wine only: a winscard.dll holding the virtual NES card
+# (wine's own is a stub). Never shipped.
+WIN_SHIM := $(WIN_DIR)/shim/winscard.dll
+WIN_SHIM_SRCS := tests/win/winscard_shim.c vcard/card.c vcard/sm.c host/apdu.c host/hex.c
+
+$(WIN_SHIM): $(WIN_SHIM_SRCS) tests/win/winscard.def vcard/*.h host/*.h $(WIN_DEPS)/lib/libcrypto.a
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_CFLAGS) -Ihost -Ivcard -shared $(WIN_LDFLAGS) $(WIN_SHIM_SRCS) tests/win/winscard.def \
+	  $(WIN_DEPS)/lib/libcrypto.a -lws2_32 -lcrypt32 -ladvapi32 -luser32 -lpthread -lssp -o $@
+
+$(WIN_DIR)/shim/launch.exe: tests/win/launch.c
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_CFLAGS) $(WIN_LDFLAGS) $< -o $@
+
+win-shim: $(WIN_SHIM) $(WIN_DIR)/shim/launch.exe
 
 # The RPM package (rpmbuild from Debian's rpm), from the built tree.
 rpm: $(HOST_BIN)

@@ -36,12 +36,21 @@ _Static_assert((uint32_t)SCARD_W_REMOVED_CARD == NB_SCARD_W_REMOVED_CARD, "rv va
 #define RV(x) ((uint32_t)(x))
 
 /* SCardStatus's state: pcsc-lite gives bits (the seam's values); Windows
- * gives one number, SCARD_UNKNOWN (0) up to SCARD_SPECIFIC (6). */
+ * gives one number, SCARD_UNKNOWN (0) up to SCARD_SPECIFIC (6), each
+ * implying the ones before it that still hold. They become the same bits,
+ * so that a page finds "present" in the status on both. */
 static uint32_t card_state(DWORD state)
 {
 #ifdef _WIN32
-    static const uint32_t bits[] = {NB_CARD_UNKNOWN, NB_CARD_ABSENT, NB_CARD_PRESENT, NB_CARD_SWALLOWED,
-                                    NB_CARD_POWERED, NB_CARD_NEGOTIABLE, NB_CARD_SPECIFIC};
+    static const uint32_t bits[] = {
+        NB_CARD_UNKNOWN,
+        NB_CARD_ABSENT,
+        NB_CARD_PRESENT,
+        NB_CARD_PRESENT | NB_CARD_SWALLOWED,
+        NB_CARD_PRESENT | NB_CARD_POWERED,
+        NB_CARD_PRESENT | NB_CARD_POWERED | NB_CARD_NEGOTIABLE,
+        NB_CARD_PRESENT | NB_CARD_POWERED | NB_CARD_SPECIFIC,
+    };
     return state < sizeof(bits) / sizeof(bits[0]) ? bits[state] : NB_CARD_UNKNOWN;
 #else
     return (uint32_t)state;

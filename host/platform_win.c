@@ -37,9 +37,12 @@ int nb_input_ready(int fd)
     switch (GetFileType(h)) {
     case FILE_TYPE_PIPE: {
         DWORD available = 0;
-        if (!PeekNamedPipe(h, NULL, 0, NULL, &available, NULL))
-            return 1; /* broken pipe: the read sees the end */
-        return available > 0;
+        if (PeekNamedPipe(h, NULL, 0, NULL, &available, NULL))
+            return available > 0;
+        /* Broken: the read sees the end. Any other failure (a pipe that
+         * cannot be peeked, as wine makes of a Unix pipe) tells nothing:
+         * no input is assumed, and waits end by their time slices. */
+        return GetLastError() == ERROR_BROKEN_PIPE;
     }
     case FILE_TYPE_CHAR:
         return WaitForSingleObject(h, 0) == WAIT_OBJECT_0;

@@ -267,3 +267,75 @@ test("wine: doctor names a browser installed without our key, and no browser at 
   assert.strictEqual(report.checks.filter((c) => c.area === "browser").length, 0);
   wine(["reg", "delete", appPath, "/f"]);
 });
+
+/* The Windows build's PC/SC path, under wine: tests/win/winscard_shim.c
+ * stands in for winscard.dll (wine's is a stub) with the virtual NES card,
+ * locked by three wrong PINs; tests/win/launch.exe starts the host with
+ * Windows pipes, as a browser does. The whole unlock runs through
+ * nesbridge-host.exe: reader list with pinpad detection, connect, status,
+ * reads, a cancelled wait, transactions, a nonce, the authority's signed
+ * script and the new PIN. */
+test("wine: the whole unlock through nesbridge-host.exe and a stand-in winscard.dll", async () => {
+  execFileSync("make", ["-s", "--no-print-directory", "win-shim", "BUILD=" + BUILD], { cwd: ROOT, stdio: "ignore" });
+  const authority = require("../../site/authority.js");
+  const dir = path.join(WIN, "shim-test");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, "trust.d"), { recursive: true });
+  fs.copyFileSync(EXE, path.join(dir, "nesbridge-host.exe"));
+  fs.copyFileSync(path.join(WIN, "shim", "winscard.dll"), path.join(dir, "winscard.dll"));
+  const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+  fs.writeFileSync(path.join(dir, "trust.d", "authority.pem"), publicKey.export({ type: "spki", format: "pem" }));
+  const env = Object.assign({}, WINE_ENV, { WINEDLLOVERRIDES: "winscard=n;mscoree,mshtml=" });
+  const host = new Host([CALLER], { command: ["wine", path.join(WIN, "shim", "launch.exe"), path.join(dir, "nesbridge-host.exe")], env });
+  const READER = "nesbridge Wine Shim Reader 0";
+  const call = async (cmd, args, id) => {
+    const r = await host.call(request(cmd, args, id), 20000);
+    assert.strictEqual(r.ok, true, cmd + ": " + JSON.stringify(r));
+    return r.result;
+  };
+  try {
+    await call("hello", { protocol: 1 });
+    const readers = (await call("list-readers", {})).readers;
+    /* pinpad.modify: the Windows CM_IOCTL_GET_FEATURE_REQUEST reached the reader. */
+    assert.deepStrictEqual(readers, [{ name: READER, state: ["present"], atr: "3B88018066414B49534E4273", pinpad: { verify: false, modify: true } }]);
+    const conn = await call("connect", { reader: READER, share: "shared" });
+    assert.deepStrictEqual([conn.protocol, conn.atr], ["t1", "3B88018066414B49534E4273"]);
+    const h = conn.handle;
+    /* Windows says SCARD_SPECIFIC; the page sees the same bits as on Linux. */
+    assert.deepStrictEqual((await call("status", { handle: h })).state, ["present", "powered", "specific"]);
+    const serialHex = (await call("transmit", { handle: h, apdu: "00CA005A00" })).data;
+    const serial = Buffer.from(serialHex, "hex").toString("ascii");
+    assert.strictEqual(serial, "NBWINE0001");
+    assert.strictEqual((await call("transmit", { handle: h, apdu: "00200081" })).sw, "6983", "locked");
+
+    /* A wait is cancelled by the next request, through PeekNamedPipe. */
+    host.frame(request("wait-for-change", { readers: { [READER]: ["present"] }, timeout_ms: 20000 }, 7));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const t0 = Date.now();
+    host.frame(request("hello", { protocol: 1 }, 8));
+    const cancelled = await host.reply(5000);
+    assert.deepStrictEqual([cancelled.id, cancelled.error.code], [7, "system-cancelled"]);
+    assert.ok(Date.now() - t0 < 1000, "cancelled in " + (Date.now() - t0) + " ms");
+    assert.strictEqual((await host.reply(5000)).id, 8);
+
+    await call("begin-transaction", { handle: h });
+    await call("end-transaction", { handle: h, disposition: "leave" });
+
+    const challenge = (await call("transmit", { handle: h, apdu: "0084000008" })).data;
+    const { nonce } = await call("get-nonce", { handle: h });
+    const signed = authority.signedUnlockScript(privateKey, {
+      nonce, atr: conn.atr, serial, challenge, master: Buffer.from("4E4553425249444745444D4F4B455931", "hex"), now: Date.now(),
+    });
+    const run = await call("run-script", Object.assign({ handle: h, new_pin: "24681357", new_pin_confirm: "24681357" }, signed));
+    const done = { sw: "9000", data: null };
+    assert.deepStrictEqual(run, { completed: true, stopped_at: null, steps: [done, done, done] });
+    assert.strictEqual((await call("transmit", { handle: h, apdu: "00200081" })).sw, "63C3", "unlocked, three tries");
+    /* The same script again: its nonce is spent. */
+    const replay = await host.call(request("run-script", Object.assign({ handle: h, new_pin: "24681357", new_pin_confirm: "24681357" }, signed), 9), 20000);
+    assert.strictEqual(replay.error.code, "nonce-replayed");
+    await call("disconnect", { handle: h, disposition: "leave" });
+  } finally {
+    const end = await host.end(10000);
+    assert.deepStrictEqual(end, { code: 0, signal: null }, host.stderr);
+  }
+});
