@@ -339,3 +339,40 @@ test("wine: the whole unlock through nesbridge-host.exe and a stand-in winscard.
     assert.deepStrictEqual(end, { code: 0, signal: null }, host.stderr);
   }
 });
+
+/* The watchdog in the Windows build (winpthreads, PeekNamedPipe): a card
+ * that stops answering gets unresponsive-card after card_timeout_ms, read
+ * from nesbridge.conf beside the exe, and the host ends; if the port
+ * closes meanwhile the host ends at once. */
+test("wine: a card that stops answering, with the timeout from nesbridge.conf beside the exe", async () => {
+  const dir = path.join(WIN, "shim-test");
+  assert.ok(fs.existsSync(path.join(dir, "winscard.dll")), "runs after the unlock test");
+  fs.writeFileSync(path.join(dir, "nesbridge.conf"), "card_timeout_ms = 1000\n", { mode: 0o644 });
+  const env = Object.assign({}, WINE_ENV, { WINEDLLOVERRIDES: "winscard=n;mscoree,mshtml=", NB_SHIM_MUTE: "1" });
+  const start = () => new Host([CALLER], { command: ["wine", path.join(WIN, "shim", "launch.exe"), path.join(dir, "nesbridge-host.exe")], env });
+  const READER = "nesbridge Wine Shim Reader 0";
+  try {
+    let host = start();
+    assert.strictEqual((await host.call(request("hello", { protocol: 1 }), 20000)).ok, true);
+    const h = (await host.call(request("connect", { reader: READER, share: "shared" }, 2), 5000)).result.handle;
+    host.frame(request("transmit", { handle: h, apdu: "00CA005A00" }, 3));
+    let t0 = Date.now();
+    const reply = await host.reply(10000);
+    const waited = Date.now() - t0;
+    assert.deepStrictEqual([reply.id, reply.error.code], [3, "unresponsive-card"]);
+    assert.ok(waited >= 900 && waited < 3000, "answered after " + waited + " ms");
+    assert.strictEqual((await host.exited).code, 1);
+
+    host = start();
+    await host.call(request("hello", { protocol: 1 }), 20000);
+    const h2 = (await host.call(request("connect", { reader: READER, share: "shared" }, 2), 5000)).result.handle;
+    host.frame(request("transmit", { handle: h2, apdu: "00CA005A00" }, 3));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    t0 = Date.now();
+    const end = await host.end(5000);
+    assert.deepStrictEqual(end, { code: 0, signal: null });
+    assert.ok(Date.now() - t0 < 1000, "ended " + (Date.now() - t0) + " ms after the port closed");
+  } finally {
+    fs.rmSync(path.join(dir, "nesbridge.conf"), { force: true });
+  }
+});

@@ -3,9 +3,11 @@
  * card (vcard/card.c, the same logic as behind pcscd's vpcd), and a
  * reader feature list that declares a PIN-modify pinpad, answered only to
  * the Windows value of CM_IOCTL_GET_FEATURE_REQUEST. The card starts
- * locked by three wrong PINs, like `make demo`'s. Test code only: it is
- * never shipped. */
+ * locked by three wrong PINs, like `make demo`'s. With NB_SHIM_MUTE=1 in
+ * the environment the card never answers a command, for the watchdog's
+ * tests. Test code only: it is never shipped. */
 #define WINSCARDDATA __declspec(dllexport)
+#include <stdlib.h>
 #include <string.h>
 
 #include <windows.h>
@@ -176,6 +178,9 @@ LONG WINAPI SCardTransmit(SCARDHANDLE handle, LPCSCARD_IO_REQUEST send_pci, LPCB
         return SCARD_E_INVALID_HANDLE;
     if (send_pci == NULL || send_pci->dwProtocol != SCARD_PROTOCOL_T1)
         return SCARD_E_PROTO_MISMATCH;
+    const char *mute = getenv("NB_SHIM_MUTE");
+    if (mute != NULL && strcmp(mute, "1") == 0)
+        Sleep(INFINITE); /* a card that stopped answering */
     uint8_t out[512];
     size_t n = nb_vcard_process(&card, cmd, cmd_len, out, sizeof(out));
     if (n > *resp_len)
