@@ -41,7 +41,7 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_scrip
 .SECONDARY:
 
 .PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down \
-        js extension extension-dev install-user bench fuzz analyze integration-asan deb rpm win msi win-shim
+        js extension extension-dev install-user bench fuzz analyze integration-asan deb rpm win msi win-shim win-clang
 
 DEV_ORIGINS ?= http://localhost:8443
 NODE_DEPS := tests/browser/node_modules/.package-lock.json
@@ -184,9 +184,10 @@ deb: $(HOST_BIN)
 # Windows: nesbridge-host.exe cross-built with mingw-w64, linked statically
 # with libcrypto and cJSON built from Debian's sources (installer/windows/
 # deps.sh); then the MSIs made with wixl (per machine and per user).
-WIN_CC := x86_64-w64-mingw32-gcc
-WIN_DIR := $(BUILD)/win
-WIN_DEPS := $(WIN_DIR)/deps
+WIN_CC ?= x86_64-w64-mingw32-gcc
+WIN_LD := x86_64-w64-mingw32-gcc
+WIN_DIR ?= $(BUILD)/win
+WIN_DEPS ?= $(WIN_DIR)/deps
 WIN_SRCS := $(filter-out platform_posix,$(HOST_CORE)) platform_win pcsc doctor doctor_win main
 WIN_OBJS := $(WIN_SRCS:%=$(WIN_DIR)/obj/%.o)
 WIN_EXE := $(WIN_DIR)/nesbridge-host.exe
@@ -207,9 +208,13 @@ $(WIN_DIR)/obj/%.o: host/%.c host/*.h $(WIN_DEPS)/lib/libcrypto.a
 	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
 
 $(WIN_EXE): $(WIN_OBJS)
-	$(WIN_CC) $(WIN_LDFLAGS) $^ $(WIN_LIBS) -o $@
+	$(WIN_LD) $(WIN_LDFLAGS) $^ $(WIN_LIBS) -o $@
 
 win: $(WIN_EXE)
+
+# The same exe compiled by clang (mingw-w64 headers; gcc's driver links).
+win-clang: $(WIN_DEPS)/lib/libcrypto.a
+	$(MAKE) win WIN_DIR=$(BUILD)/win-clang WIN_DEPS=$(abspath $(WIN_DEPS)) WIN_CC="clang --target=x86_64-w64-mingw32"
 
 $(WIN_MSIS) &: $(WIN_EXE) installer/windows/nesbridge.wxs manifests/*.json.in
 	sh installer/windows/make-msi.sh $(WIN_DIR) $(VERSION)
@@ -253,6 +258,7 @@ install-user: $(HOST_BIN)
 # ASan+UBSan and under valgrind; integration tests against pcscd last.
 check: deps
 	$(MAKE) CC=clang BUILD=$(BUILD)/clang all
+	$(MAKE) win-clang
 	$(MAKE) analyze
 	$(MAKE) all unit
 	$(MAKE) asan

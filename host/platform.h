@@ -11,7 +11,7 @@
 /* printf-style checking of our own functions: mingw-w64 with
  * __USE_MINGW_ANSI_STDIO formats like C99 (%zu), which gcc calls gnu_printf
  * there; plain "printf" would mean Microsoft's older rules. */
-#ifdef __MINGW32__
+#if defined(__MINGW32__) && !defined(__clang__)
 #define NB_PRINTF_LIKE(fmt, args) __attribute__((format(gnu_printf, fmt, args)))
 #else
 #define NB_PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
