@@ -10,15 +10,20 @@
 
 static HANDLE child_in;
 
+/* Copies from one handle to the other until the end or an error. */
+static void relay(HANDLE from, HANDLE to)
+{
+    char buf[65536];
+    DWORD n = 0, written = 0;
+    while (ReadFile(from, buf, sizeof(buf), &n, NULL) && n > 0)
+        if (!WriteFile(to, buf, n, &written, NULL))
+            break;
+}
+
 static DWORD WINAPI feed_child(LPVOID unused)
 {
     (void)unused;
-    HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
-    char buf[65536];
-    DWORD n = 0, written = 0;
-    while (ReadFile(in, buf, sizeof(buf), &n, NULL) && n > 0)
-        if (!WriteFile(child_in, buf, n, &written, NULL))
-            break;
+    relay(GetStdHandle(STD_INPUT_HANDLE), child_in);
     CloseHandle(child_in); /* the host sees the port close */
     return 0;
 }
@@ -56,12 +61,7 @@ int main(int argc, char **argv)
     CloseHandle(in_read);
     CloseHandle(out_write);
     HANDLE feeder = CreateThread(NULL, 0, feed_child, NULL, 0, NULL);
-    HANDLE out = GetStdHandle(STD_OUTPUT_HANDLE);
-    char buf[65536];
-    DWORD n = 0, written = 0;
-    while (ReadFile(out_read, buf, sizeof(buf), &n, NULL) && n > 0)
-        if (!WriteFile(out, buf, n, &written, NULL))
-            break;
+    relay(out_read, GetStdHandle(STD_OUTPUT_HANDLE));
     WaitForSingleObject(pi.hProcess, INFINITE);
     DWORD code = 1;
     GetExitCodeProcess(pi.hProcess, &code);
