@@ -207,7 +207,12 @@ $(WIN_DIR)/obj/%.o: host/%.c host/*.h $(WIN_DEPS)/lib/libcrypto.a
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
 
-$(WIN_EXE): $(WIN_OBJS)
+# The application manifest: asInvoker, and UTF-8 as the process code page.
+$(WIN_DIR)/obj/resources.o: installer/windows/nesbridge-host.rc installer/windows/nesbridge-host.manifest
+	@mkdir -p $(dir $@)
+	x86_64-w64-mingw32-windres -I installer/windows $< -O coff -o $@
+
+$(WIN_EXE): $(WIN_OBJS) $(WIN_DIR)/obj/resources.o
 	$(WIN_LD) $(WIN_LDFLAGS) $^ $(WIN_LIBS) -o $@
 
 win: $(WIN_EXE)

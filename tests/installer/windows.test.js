@@ -50,6 +50,26 @@ test("the exe is 64-bit, uses ASLR, DEP and high-entropy ASLR, and needs only sy
   assert.deepStrictEqual(dlls, ["advapi32.dll", "kernel32.dll", "msvcrt.dll", "user32.dll", "winscard.dll", "ws2_32.dll"]);
 });
 
+/* Turkish letters in the folder (a user profile named Şükrü, on a Windows
+ * whose ANSI code page is 1252): the exe's manifest makes UTF-8 its code
+ * page, so its own path, trust.d and the key in it are found. */
+test("wine: a folder with Turkish letters, ANSI code page 1252", () => {
+  assert.ok(fs.readFileSync(EXE).includes("<activeCodePage xmlns=\"http://schemas.microsoft.com/SMI/2019/WindowsSettings\">UTF-8</activeCodePage>"));
+  const acp = wine(["reg", "query", "HKLM\\System\\CurrentControlSet\\Control\\Nls\\CodePage", "/v", "ACP"]).stdout;
+  assert.match(acp, /ACP\s+REG_SZ\s+1252/);
+  const dir = path.join(PREFIX, "drive_c", "Kullanıcı Şükrü", "nesbridge");
+  fs.mkdirSync(path.join(dir, "trust.d"), { recursive: true });
+  fs.copyFileSync(EXE, path.join(dir, "nesbridge-host.exe"));
+  const { publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+  fs.writeFileSync(path.join(dir, "trust.d", "authority.pem"), publicKey.export({ type: "spki", format: "pem" }));
+  /* LC_ALL: wine reads the Unix path in argv as UTF-8. */
+  const r = wine([path.join(dir, "nesbridge-host.exe"), "doctor", "--json"], { env: Object.assign({}, WINE_ENV, { LANG: "C", LC_ALL: "C.UTF-8" }) });
+  const checks = JSON.parse(r.stdout).checks;
+  assert.strictEqual(checks.find((c) => c.area === "host").what, "host: C:\\Kullanıcı Şükrü\\nesbridge\\nesbridge-host.exe");
+  assert.strictEqual(checks.find((c) => c.area === "trust").what, "1 authority key(s) trusted");
+  fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+});
+
 test("wine: --version", () => {
   const r = wine([EXE, "--version"]);
   assert.strictEqual(r.status, 0, r.stderr);
