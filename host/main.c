@@ -62,6 +62,7 @@ int main(int argc, char **argv)
             memset(&config, 0, sizeof(config));
         char self[4096];
         nb_self_path(self, sizeof(self));
+        nb_platform_prepare_console();
         int code = nb_doctor_run(argc == 3, self, &config, nb_pcsc_backend());
         nb_config_free(&config);
         return code;

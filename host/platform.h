@@ -25,6 +25,10 @@ time_t nb_timegm(struct tm *tm);
  * instead of killing the process (Unix). */
 void nb_platform_prepare_stdio(void);
 
+/* Before doctor prints: a Windows console shows UTF-8 (the Turkish
+ * messages) only when told to; elsewhere nothing to do. */
+void nb_platform_prepare_console(void);
+
 /* Whether reading fd now would not block: data, end of stream or error. */
 int nb_input_ready(int fd);
 

@@ -32,6 +32,10 @@ void nb_platform_prepare_stdio(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+void nb_platform_prepare_console(void)
+{
+}
+
 int nb_input_ready(int fd)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};

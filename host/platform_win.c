@@ -29,6 +29,11 @@ void nb_platform_prepare_stdio(void)
     _setmode(_fileno(stdout), _O_BINARY);
 }
 
+void nb_platform_prepare_console(void)
+{
+    SetConsoleOutputCP(CP_UTF8);
+}
+
 int nb_input_ready(int fd)
 {
     HANDLE h = (HANDLE)_get_osfhandle(fd);
