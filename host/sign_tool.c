@@ -14,7 +14,6 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rsa.h>
 
 #include "base64.h"
 #include "trust.h"
@@ -62,16 +61,13 @@ static int sign(const char *key_path, const char *in_path)
         return 1;
     }
     int rc = 1;
-    int is_rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA || EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA_PSS;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
     unsigned char sig[1024];
     size_t sig_len = sizeof(sig);
     char key_id[NB_KEY_ID_HEX + 1];
     if (md != NULL && EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) == 1 &&
-        (!is_rsa || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-                     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1 &&
-                     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1)) &&
+        nb_trust_signature_setup(pctx, key) == 0 &&
         EVP_DigestSign(md, sig, &sig_len, (const unsigned char *)script, len) == 1 &&
         nb_key_id(key, key_id) == 0) {
         char *script_b64 = nb_base64_encode((const uint8_t *)script, len);

@@ -185,6 +185,18 @@ static unsigned char *raw_ecdsa_to_der(const uint8_t *sig, size_t *der_len)
     return der;
 }
 
+int nb_trust_signature_setup(EVP_PKEY_CTX *pctx, EVP_PKEY *key)
+{
+    int type = EVP_PKEY_get_base_id(key);
+    if (type != EVP_PKEY_RSA && type != EVP_PKEY_RSA_PSS)
+        return 0; /* ECDSA needs nothing more */
+    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+                   EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, PSS_SALT_LEN) == 1 &&
+                   EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1
+               ? 0
+               : -1;
+}
+
 nb_error nb_trust_verify(const nb_trust_store *store, const char *key_id, const uint8_t *data,
                          size_t len, const uint8_t *sig, size_t sig_len)
 {
@@ -209,12 +221,7 @@ nb_error nb_trust_verify(const nb_trust_store *store, const char *key_id, const 
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
     if (md != NULL && EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, tk->key) == 1) {
-        int setup = 1;
-        if (tk->is_rsa)
-            setup = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-                    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, PSS_SALT_LEN) == 1 &&
-                    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1;
-        if (setup && EVP_DigestVerify(md, sig, sig_len, data, len) == 1)
+        if (nb_trust_signature_setup(pctx, tk->key) == 0 && EVP_DigestVerify(md, sig, sig_len, data, len) == 1)
             result = NB_OK;
     }
     EVP_MD_CTX_free(md);

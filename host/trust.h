@@ -31,6 +31,13 @@ size_t nb_trust_count(const nb_trust_store *store);
 nb_error nb_trust_verify(const nb_trust_store *store, const char *key_id, const uint8_t *data,
                          size_t len, const uint8_t *sig, size_t sig_len);
 
+/* Sets the signature parameters on a DigestSign/DigestVerify context for
+ * key: RSA-PSS, MGF1-SHA-256, salt 32 for RSA keys; nothing for ECDSA.
+ * The signing tool and the verifier share it so that they always agree.
+ * Returns 0 or -1. */
+struct evp_pkey_ctx_st;
+int nb_trust_signature_setup(struct evp_pkey_ctx_st *pctx, struct evp_pkey_st *key);
+
 /* Key id of a public or private key; out holds NB_KEY_ID_HEX + 1.
  * Returns 0 or -1. */
 int nb_key_id(struct evp_pkey_st *key, char *out);
