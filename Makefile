@@ -195,8 +195,9 @@ WIN_CFLAGS := -std=c11 -O2 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 
               -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1 -I$(WIN_DEPS)/include
 # ASLR (64-bit), DEP; everything static so the exe needs only system DLLs.
 WIN_LDFLAGS := -static -Wl,--dynamicbase,--nxcompat,--high-entropy-va
-WIN_LIBS := $(WIN_DEPS)/lib/libcjson.a $(WIN_DEPS)/lib/libcrypto.a -lwinscard -lws2_32 -lcrypt32 \
-            -ladvapi32 -luser32 -lpthread -lssp
+# What libcrypto and the C runtime need from Windows.
+WIN_SYSLIBS := -lws2_32 -lcrypt32 -ladvapi32 -luser32 -lpthread -lssp
+WIN_LIBS := $(WIN_DEPS)/lib/libcjson.a $(WIN_DEPS)/lib/libcrypto.a -lwinscard $(WIN_SYSLIBS)
 VERSION := $(shell sed -n 's/.*NB_HOST_VERSION "\(.*\)"/\1/p' host/version.h)
 WIN_MSIS := $(WIN_DIR)/nesbridge-$(VERSION)-x64.msi $(WIN_DIR)/nesbridge-$(VERSION)-x64-user.msi
 
@@ -234,7 +235,7 @@ WIN_SHIM_SRCS := tests/win/winscard_shim.c vcard/card.c vcard/sm.c host/apdu.c h
 $(WIN_SHIM): $(WIN_SHIM_SRCS) tests/win/winscard.def vcard/*.h host/*.h $(WIN_DEPS)/lib/libcrypto.a
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_CFLAGS) -Ihost -Ivcard -shared $(WIN_LDFLAGS) $(WIN_SHIM_SRCS) tests/win/winscard.def \
-	  $(WIN_DEPS)/lib/libcrypto.a -lws2_32 -lcrypt32 -ladvapi32 -luser32 -lpthread -lssp -o $@
+	  $(WIN_DEPS)/lib/libcrypto.a $(WIN_SYSLIBS) -o $@
 
 $(WIN_DIR)/shim/launch.exe: tests/win/launch.c
 	@mkdir -p $(dir $@)

@@ -27,6 +27,11 @@ const KEYS = [`Software\\Google\\Chrome\\NativeMessagingHosts\\${NAME}`, `Softwa
   `Software\\Mozilla\\NativeMessagingHosts\\${NAME}`];
 
 const wine = (args, opts) => spawnSync("wine", args, Object.assign({ env: WINE_ENV, encoding: "utf8", timeout: 120000 }, opts || {}));
+/* `doctor --json` in English: the parsed report and the exit status. */
+function doctorJson(exe, extraEnv) {
+  const r = wine([exe, "doctor", "--json"], { env: Object.assign({}, WINE_ENV, { LANG: "C" }, extraEnv || {}) });
+  return { report: JSON.parse(r.stdout), status: r.status };
+}
 const request = (cmd, args, id) => JSON.stringify({ id: id === undefined ? 1 : id, cmd, origin: ORIGIN, args });
 
 before(() => {
@@ -63,8 +68,7 @@ test("wine: a folder with Turkish letters, ANSI code page 1252", () => {
   const { publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
   fs.writeFileSync(path.join(dir, "trust.d", "authority.pem"), publicKey.export({ type: "spki", format: "pem" }));
   /* LC_ALL: wine reads the Unix path in argv as UTF-8. */
-  const r = wine([path.join(dir, "nesbridge-host.exe"), "doctor", "--json"], { env: Object.assign({}, WINE_ENV, { LANG: "C", LC_ALL: "C.UTF-8" }) });
-  const checks = JSON.parse(r.stdout).checks;
+  const checks = doctorJson(path.join(dir, "nesbridge-host.exe"), { LC_ALL: "C.UTF-8" }).report.checks;
   assert.strictEqual(checks.find((c) => c.area === "host").what, "host: C:\\Kullanıcı Şükrü\\nesbridge\\nesbridge-host.exe");
   assert.strictEqual(checks.find((c) => c.area === "trust").what, "1 authority key(s) trusted");
   fs.rmSync(path.dirname(dir), { recursive: true, force: true });
@@ -210,8 +214,8 @@ for (const [scope, root] of [["machine", "HKLM"], ["user", "HKCU"]]) {
     const { publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
     fs.writeFileSync(path.join(dir, "trust.d", "authority.pem"), publicKey.export({ type: "spki", format: "pem" }));
     const exe = manifests[0].replace(/[^\\]+$/, "nesbridge-host.exe");
-    const doctor = wine([exe, "doctor", "--json"], { env: Object.assign({}, WINE_ENV, { LANG: "C" }) });
-    const report = JSON.parse(doctor.stdout);
+    const doctor = doctorJson(exe);
+    const report = doctor.report;
     const byArea = (area) => report.checks.filter((c) => c.area === area);
     assert.strictEqual(byArea("host")[0].ok, true);
     const found = byArea("manifest");
@@ -224,8 +228,7 @@ for (const [scope, root] of [["machine", "HKLM"], ["user", "HKCU"]]) {
     /* A key or folder that others may write is no trust anchor: wine turns
      * the Unix "other" bits into an ACE for Everyone, which the host reads
      * from the DACL. */
-    const trusted = () => JSON.parse(wine([exe, "doctor", "--json"], { env: Object.assign({}, WINE_ENV, { LANG: "C" }) }).stdout)
-      .checks.find((c) => c.area === "trust").what;
+    const trusted = () => doctorJson(exe).report.checks.find((c) => c.area === "trust").what;
     fs.chmodSync(path.join(dir, "trust.d", "authority.pem"), 0o666);
     assert.strictEqual(trusted(), "0 authority key(s) trusted");
     fs.chmodSync(path.join(dir, "trust.d", "authority.pem"), 0o644);
@@ -258,7 +261,7 @@ test("wine: doctor names a registry key whose manifest is missing, and a broken 
   const key = `HKCU\\${KEYS[2]}`;
   const missing = "C:\\nesbridge-test\\gone.json";
   assert.strictEqual(wine(["reg", "add", key, "/ve", "/d", missing, "/f"]).status, 0);
-  let report = JSON.parse(wine([EXE, "doctor", "--json"], { env: Object.assign({}, WINE_ENV, { LANG: "C" }) }).stdout);
+  let report = doctorJson(EXE).report;
   let firefox = report.checks.find((c) => c.area === "manifest" && c.what.startsWith("Firefox"));
   assert.strictEqual(firefox.ok, false);
   assert.match(firefox.what, /no manifest: C:\\nesbridge-test\\gone\.json \[HKCU\]/);
@@ -266,7 +269,7 @@ test("wine: doctor names a registry key whose manifest is missing, and a broken 
 
   fs.mkdirSync(unixPath("C:\\nesbridge-test"), { recursive: true });
   fs.writeFileSync(unixPath(missing), JSON.stringify({ name: NAME, path: "nesbridge-host.exe", type: "stdio", allowed_extensions: ["someone@else"] }));
-  report = JSON.parse(wine([EXE, "doctor", "--json"], { env: Object.assign({}, WINE_ENV, { LANG: "C" }) }).stdout);
+  report = doctorJson(EXE).report;
   firefox = report.checks.find((c) => c.area === "manifest" && c.what.startsWith("Firefox"));
   assert.match(firefox.what, /host not executable: C:\\nesbridge-test\\nesbridge-host\.exe/);
   wine(["reg", "delete", key, "/f"]);
@@ -274,13 +277,12 @@ test("wine: doctor names a registry key whose manifest is missing, and a broken 
 });
 
 test("wine: doctor names a browser installed without our key, and no browser at all", () => {
-  const env = Object.assign({}, WINE_ENV, { LANG: "C" });
-  let report = JSON.parse(wine([EXE, "doctor", "--json"], { env }).stdout);
+  let report = doctorJson(EXE).report;
   assert.deepStrictEqual(report.checks.filter((c) => c.area === "browser").map((c) => [c.ok, c.what, c.fix]),
     [[false, "no supported browser found", "install Chrome, Edge or Firefox"]]);
   const appPath = "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\App Paths\\msedge.exe";
   assert.strictEqual(wine(["reg", "add", appPath, "/ve", "/d", "C:\\Edge\\msedge.exe", "/f"]).status, 0);
-  report = JSON.parse(wine([EXE, "doctor", "--json"], { env }).stdout);
+  report = doctorJson(EXE).report;
   const edge = report.checks.filter((c) => c.area === "manifest");
   assert.deepStrictEqual(edge.map((c) => [c.ok, c.what, c.fix]),
     [[false, `Microsoft Edge: no registry key: HKCU|HKLM\\${KEYS[1]}`, `msiexec /i nesbridge-${VERSION}-x64.msi`]]);
