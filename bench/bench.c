@@ -149,8 +149,12 @@ static void cold_start(int runs)
            runs, median[0], p95[0], median[1], p95[1], median[1] / median[0]);
 }
 
-static int connect_card(proc *p, char *atr, size_t atr_cap)
+/* Starts a host, says hello and connects to the virtual card; returns the
+ * handle (and the ATR, when atr is not NULL). */
+static int start_with_card(proc *p, char *const argv[], char *atr, size_t atr_cap)
 {
+    start(p, argv);
+    cJSON_Delete(call(p, "hello", "{\"protocol\":1}"));
     cJSON *r = call(p, "connect", "{\"reader\":\"" READER "\"}");
     int handle = result(r, "handle")->valueint;
     if (atr != NULL)
@@ -189,9 +193,7 @@ static void per_apdu(int n)
     char path[4096], *argv[3];
     host_argv(path, argv);
     proc p;
-    start(&p, argv);
-    cJSON_Delete(call(&p, "hello", "{\"protocol\":1}"));
-    int handle = connect_card(&p, NULL, 0);
+    int handle = start_with_card(&p, argv, NULL, 0);
     char args[128];
     snprintf(args, sizeof(args), "{\"handle\":%d,\"apdu\":\"00A4000C023F00\"}", handle);
     for (int i = 0; i < 100; i++)
@@ -279,10 +281,8 @@ static void full_unlock(int runs)
     for (int i = 0; i < runs; i++) {
         vcard("reset-state pin-locked");
         proc p;
-        start(&p, argv);
-        cJSON_Delete(call(&p, "hello", "{\"protocol\":1}"));
         char atr[80];
-        int handle = connect_card(&p, atr, sizeof(atr));
+        int handle = start_with_card(&p, argv, atr, sizeof(atr));
         /* What the server needs: nonce and challenge; then its answer. */
         double t0 = now_ms();
         char args[128];
@@ -346,10 +346,8 @@ static void scaling(void)
     host_argv(path, argv);
     vcard("reset-state fresh");
     proc p;
-    start(&p, argv);
-    cJSON_Delete(call(&p, "hello", "{\"protocol\":1}"));
     char atr[80];
-    int handle = connect_card(&p, atr, sizeof(atr));
+    int handle = start_with_card(&p, argv, atr, sizeof(atr));
     static const int sizes[] = {1, 4, 16, 64, 256};
     printf("{\"row\":\"scaling\",\"points\":[");
     for (size_t k = 0; k < 5; k++) {
@@ -400,9 +398,7 @@ static void memory(void)
     char path[4096], *argv[3];
     host_argv(path, argv);
     proc p;
-    start(&p, argv);
-    cJSON_Delete(call(&p, "hello", "{\"protocol\":1}"));
-    int handle = connect_card(&p, NULL, 0);
+    int handle = start_with_card(&p, argv, NULL, 0);
     char transmit[128], status[64];
     snprintf(transmit, sizeof(transmit), "{\"handle\":%d,\"apdu\":\"00CA005A00\"}", handle);
     snprintf(status, sizeof(status), "{\"handle\":%d}", handle);
