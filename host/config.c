@@ -94,6 +94,8 @@ static int apply_setting(nb_config *cfg, const char *key, const char *value, con
 int nb_config_load(nb_config *cfg, const char *path, char *err, size_t err_len)
 {
     memset(cfg, 0, sizeof(*cfg));
+    if (path[0] == '\0')
+        return 0; /* no system configuration where the host lives */
     FILE *f = fopen(path, "r");
     if (f == NULL) {
         if (errno == ENOENT)

@@ -22,7 +22,8 @@ typedef struct {
  * (nb_system_config_path). */
 const char *nb_config_path(void);
 
-/* Loads path into cfg (zeroed first). A missing file leaves the defaults
+/* Loads path into cfg (zeroed first). A missing file, or an empty path
+ * (the system one when the host cannot find its own folder), leaves the defaults
  * and succeeds. Returns 0, or -1 with a message in err: unreadable file,
  * a file that others than its owner may write, an unknown key, a bad
  * value. */

@@ -7,6 +7,7 @@
 #include <windows.h>
 
 #include "doctor_parts.h"
+#include "platform.h"
 #include "version.h"
 
 typedef struct {
@@ -41,7 +42,7 @@ static int read_default(HKEY root, const char *subkey, char *out, DWORD size)
 
 static int installed(const char *executable)
 {
-    char key[256], value[MAX_PATH];
+    char key[256], value[NB_WIN_PATH_MAX];
     snprintf(key, sizeof(key), APP_PATHS "%s", executable);
     return read_default(HKEY_CURRENT_USER, key, value, sizeof(value)) ||
            read_default(HKEY_LOCAL_MACHINE, key, value, sizeof(value));
@@ -52,7 +53,7 @@ void nb_doctor_check_browsers(doctor *d)
     int found = 0;
     for (size_t i = 0; i < sizeof(browsers) / sizeof(browsers[0]); i++) {
         const browser *b = &browsers[i];
-        char file[MAX_PATH], what[MAX_PATH + 512];
+        char file[NB_WIN_PATH_MAX], what[NB_WIN_PATH_MAX + 512];
         const char *where = "HKCU";
         int registered = read_default(HKEY_CURRENT_USER, b->hosts_key, file, sizeof(file));
         if (!registered) {

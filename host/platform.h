@@ -17,6 +17,12 @@
 #define NB_PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
 #endif
 
+#ifdef _WIN32
+/* A path in UTF-8 (the exe's code page, see its manifest): MAX_PATH (260)
+ * characters of up to three bytes each. */
+#define NB_WIN_PATH_MAX (3 * 260 + 1)
+#endif
+
 /* timegm(): UTC broken-down time to seconds; normalises tm like mktime. */
 time_t nb_timegm(struct tm *tm);
 

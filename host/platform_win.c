@@ -219,32 +219,34 @@ int nb_owner_only_writable(const char *path, const struct stat *st)
     return ok;
 }
 
-/* "<folder of the exe>\<leaf>", computed once. */
+/* "<folder of the exe>\<leaf>", computed once. When the folder cannot be
+ * found, "": nothing is loaded, rather than a path relative to whatever
+ * the current directory is. */
 static const char *beside_exe(char *buf, size_t size, const char *leaf)
 {
     if (buf[0] != '\0')
         return buf;
-    char self[MAX_PATH];
+    char self[NB_WIN_PATH_MAX];
     nb_self_path(self, sizeof(self));
     char *slash = strrchr(self, '\\');
-    if (slash == NULL) {
-        snprintf(buf, size, "%s", leaf);
-        return buf;
-    }
+    if (slash == NULL)
+        return "";
     *slash = '\0';
-    if ((size_t)snprintf(buf, size, "%s\\%s", self, leaf) >= size)
-        snprintf(buf, size, "%s", leaf);
+    if ((size_t)snprintf(buf, size, "%s\\%s", self, leaf) >= size) {
+        buf[0] = '\0';
+        return "";
+    }
     return buf;
 }
 
 const char *nb_system_config_path(void)
 {
-    static char path[MAX_PATH + 32];
+    static char path[NB_WIN_PATH_MAX + 32];
     return beside_exe(path, sizeof(path), "nesbridge.conf");
 }
 
 const char *nb_system_trust_dir(void)
 {
-    static char path[MAX_PATH + 32];
+    static char path[NB_WIN_PATH_MAX + 32];
     return beside_exe(path, sizeof(path), "trust.d");
 }

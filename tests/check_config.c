@@ -57,6 +57,9 @@ START_TEST(refuses_bad_files)
     /* A missing file is the default configuration. */
     ck_assert_int_eq(nb_config_load(&cfg, path, err, sizeof(err)), 0);
     ck_assert_uint_eq(cfg.extra_origin_count, 0);
+    /* So is no path at all (never a file in the current directory). */
+    ck_assert_int_eq(nb_config_load(&cfg, "", err, sizeof(err)), 0);
+    ck_assert_uint_eq(cfg.extra_origin_count, 0);
 }
 END_TEST
 
