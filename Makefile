@@ -19,7 +19,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 # out of the library so unit tests link against a fake backend.
 HOST_CORE := errors frame jsonguard hex apdu policy origin caller config log \
              session protocol dispatch cmd_readers cmd_card relay \
-             base64 trust nonce script cmd_script pinpad watchdog platform_posix
+             base64 trust nonce script cmd_script pinpad watchdog transaction platform_posix
 HOST_OBJS := $(HOST_CORE:%=$(BUILD)/host/%.o)
 HOST_BIN := $(BUILD)/nesbridge-host
 

@@ -12,13 +12,13 @@
 #include "log.h"
 #include "policy.h"
 #include "readers.h"
+#include "transaction.h"
 #include "watchdog.h"
 
 #define MAX_GET_RESPONSE_ROUNDS 64
-#define MAX_RESPONSE_DATA 65536
 #define LOST_CARD_WAIT_MS 1000u
 
-static nb_error fail_card(nb_session *s, nb_handle *h, nb_outcome *out, uint32_t rv)
+nb_error nb_card_fail(nb_session *s, nb_handle *h, nb_outcome *out, uint32_t rv)
 {
     nb_session_note_rv(s, rv);
     if (h != NULL && h->in_use) {
@@ -117,14 +117,14 @@ nb_error nb_cmd_connect(nb_session *s, const cJSON *args, nb_outcome *out)
     rv = b->connect(b->self, ctx, reader, share, protocols, &h->card, &h->protocol);
     if (rv != NB_SCARD_S_SUCCESS) {
         nb_session_forget_handle(s, h);
-        return fail_card(s, NULL, out, rv);
+        return nb_card_fail(s, NULL, out, rv);
     }
     uint32_t state = 0, protocol = 0;
     rv = b->status(b->self, h->card, &state, &protocol, h->atr, &h->atr_len);
     if (rv != NB_SCARD_S_SUCCESS) {
         b->disconnect(b->self, h->card, NB_LEAVE_CARD);
         nb_session_forget_handle(s, h);
-        return fail_card(s, NULL, out, rv);
+        return nb_card_fail(s, NULL, out, rv);
     }
     h->in_use = 1;
     snprintf(h->reader, sizeof(h->reader), "%s", reader);
@@ -168,7 +168,7 @@ nb_error nb_cmd_status(nb_session *s, const cJSON *args, nb_outcome *out)
     const nb_backend *b = s->backend;
     uint32_t rv = b->status(b->self, h->card, &state, &protocol, atr, &atr_len);
     if (rv != NB_SCARD_S_SUCCESS)
-        return fail_card(s, h, out, rv);
+        return nb_card_fail(s, h, out, rv);
     cJSON *result = cJSON_CreateObject();
     cJSON_AddStringToObject(result, "reader", h->reader);
     nb_card_status_to_json(result, "state", state);
@@ -184,11 +184,13 @@ nb_error nb_cmd_begin_transaction(nb_session *s, const cJSON *args, nb_outcome *
     nb_handle *h = NULL;
     if (nb_find_handle(s, args, &h, out) != NB_OK)
         return out->err;
+    /* PC/SC would nest it (same handle) or wait for ever on ourselves
+     * (another handle of this host): neither is what the page meant. */
     if (h->in_transaction)
-        return nb_fail(out, NB_ERR_BAD_REQUEST, "a transaction is already open on this handle");
-    uint32_t rv = s->backend->begin_transaction(s->backend->self, h->card);
+        return nb_fail(out, NB_ERR_SHARING_VIOLATION, "this handle already holds the card in a transaction");
+    uint32_t rv = nb_transaction_begin(s, h, nb_card_timeout_ms(s));
     if (rv != NB_SCARD_S_SUCCESS)
-        return fail_card(s, h, out, rv);
+        return nb_transaction_refused(s, h, rv, out);
     h->in_transaction = 1;
     out->result = cJSON_CreateObject();
     return NB_OK;
@@ -205,7 +207,7 @@ nb_error nb_cmd_end_transaction(nb_session *s, const cJSON *args, nb_outcome *ou
     h->in_transaction = 0;
     uint32_t rv = s->backend->end_transaction(s->backend->self, h->card, disposition);
     if (rv != NB_SCARD_S_SUCCESS)
-        return fail_card(s, h, out, rv);
+        return nb_card_fail(s, h, out, rv);
     out->result = cJSON_CreateObject();
     return NB_OK;
 }
@@ -230,7 +232,7 @@ uint32_t nb_card_transmit(nb_session *s, nb_handle *h, const uint8_t *cmd, size_
                           int secret, uint8_t *resp, size_t *resp_len)
 {
     nb_log_apdu("card <", cmd, cmd_len, secret);
-    nb_watchdog_enter(s->current_id);
+    nb_watchdog_enter(s->current_id, 0);
     uint32_t rv = s->backend->transmit(s->backend->self, h->card, h->protocol, cmd, cmd_len, resp,
                                        resp_len);
     nb_watchdog_leave();
@@ -243,11 +245,9 @@ uint32_t nb_card_transmit(nb_session *s, nb_handle *h, const uint8_t *cmd, size_
     return rv;
 }
 
-/* Sends the APDU; with follow set, answers 61xx with GET RESPONSE and 6Cxx
- * by sending again with the right Le, collecting the data. */
-static uint32_t exchange(nb_session *s, nb_handle *h, uint8_t *apdu, size_t apdu_len,
-                         const nb_apdu *parsed, int follow, int secret, uint8_t *data,
-                         size_t *data_len, uint16_t *sw)
+uint32_t nb_card_exchange(nb_session *s, nb_handle *h, uint8_t *apdu, size_t apdu_len,
+                          const nb_apdu *parsed, unsigned follow, int secret, uint8_t *data,
+                          size_t *data_len, uint16_t *sw)
 {
     uint8_t resp[NB_RESPONSE_MAX_BYTES];
     size_t total = 0;
@@ -261,27 +261,26 @@ static uint32_t exchange(nb_session *s, nb_handle *h, uint8_t *apdu, size_t apdu
     size_t capacity = parsed->extended ? sizeof(resp) : 256 + 2;
     for (int round = 0; round < MAX_GET_RESPONSE_ROUNDS; round++) {
         size_t resp_len = capacity;
+        /* What follows a secret command's answer is as secret as it. */
         rv = nb_card_transmit(s, h, cmd, cmd_len, secret, resp, &resp_len);
         if (rv != NB_SCARD_S_SUCCESS)
             break;
         used = resp_len > used ? resp_len : used;
         size_t n = resp_len - 2;
         *sw = (uint16_t)((resp[n] << 8) | resp[n + 1]);
-        if (total + n > MAX_RESPONSE_DATA) {
+        if (total + n > NB_MAX_RESPONSE_DATA) {
             rv = NB_SCARD_E_INSUFFICIENT_BUFFER;
             break;
         }
         memcpy(data + total, resp, n);
         total += n;
         uint8_t sw1 = resp[n], sw2 = resp[n + 1];
-        if (!follow || (sw1 != 0x61 && sw1 != 0x6C))
-            break;
-        if (sw1 == 0x61) {
+        if (sw1 == 0x61 && (follow & NB_FOLLOW_61)) {
             get_response[4] = sw2;
             cmd = get_response;
             cmd_len = sizeof(get_response);
-            secret = 0;
-        } else if (parsed->apdu_case == 2 && !parsed->extended && cmd == apdu) {
+        } else if (sw1 == 0x6C && (follow & NB_FOLLOW_6C) && parsed->apdu_case == 2 &&
+                   !parsed->extended && cmd == apdu) {
             apdu[apdu_len - 1] = sw2; /* Le was wrong: send again with the card's */
         } else {
             break;
@@ -317,17 +316,17 @@ nb_error nb_cmd_transmit(nb_session *s, const cJSON *args, nb_outcome *out)
     }
     int secret = nb_policy_data_is_secret(&parsed);
 
-    uint8_t *data = malloc(MAX_RESPONSE_DATA);
+    uint8_t *data = malloc(NB_MAX_RESPONSE_DATA);
     if (data == NULL)
         return nb_fail(out, NB_ERR_INTERNAL, NULL);
     size_t data_len = 0;
     uint16_t sw = 0;
-    uint32_t rv = exchange(s, h, apdu, (size_t)apdu_len, &parsed, follow, secret, data, &data_len,
-                           &sw);
+    uint32_t rv = nb_card_exchange(s, h, apdu, (size_t)apdu_len, &parsed,
+                                   follow ? NB_FOLLOW_61 | NB_FOLLOW_6C : 0, secret, data, &data_len, &sw);
     OPENSSL_cleanse(apdu, (size_t)apdu_len);
     if (rv != NB_SCARD_S_SUCCESS) {
         free(data);
-        return fail_card(s, h, out, rv);
+        return nb_card_fail(s, h, out, rv);
     }
     char *data_hex = malloc(2 * data_len + 1);
     if (data_hex == NULL) {

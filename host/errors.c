@@ -36,6 +36,8 @@ static const error_entry error_table[NB_ERROR_COUNT] = {
     {NB_ERR_PIN_REQUIRED, "pin-required", "The script needs a new PIN and none was given."},
     {NB_ERR_PIN_FORMAT, "pin-format", "The new PIN does not have the required form."},
     {NB_ERR_PIN_MISMATCH, "pin-mismatch", "The new PIN and its confirmation differ."},
+    {NB_ERR_PIN_CANCELLED, "pin-cancelled", "The holder cancelled the new PIN's entry."},
+    {NB_ERR_PIN_TIMEOUT, "pin-timeout", "The holder did not type the new PIN in time."},
     {NB_ERR_NO_SERVICE, "no-service", "The smart card service (pcscd) is not running."},
     {NB_ERR_NO_SMARTCARD, "no-smartcard", "No card is in the reader."},
     {NB_ERR_NOT_READY, "not-ready", "The reader or card is not ready."},

@@ -34,6 +34,8 @@ typedef enum {
     NB_ERR_PIN_REQUIRED,
     NB_ERR_PIN_FORMAT,
     NB_ERR_PIN_MISMATCH,
+    NB_ERR_PIN_CANCELLED,
+    NB_ERR_PIN_TIMEOUT,
     /* Reader and card errors (modelled on the W3C Web Smart Card API). */
     NB_ERR_NO_SERVICE,
     NB_ERR_NO_SMARTCARD,

@@ -26,13 +26,14 @@ size_t nb_pinpad_modify_structure(const nb_step *step, uint8_t *out, size_t cap)
     size_t field = step->pad_to;
     size_t apdu_len = 5 + field;
     size_t total = 24 + apdu_len;
-    if (field == 0 || total > cap)
+    if (field == 0 || field > NB_PINPAD_MAX_BLOCK || total > cap)
         return 0;
     size_t n = 0;
     out[n++] = NB_PINPAD_TIMEOUT_S;   /* bTimerOut */
     out[n++] = NB_PINPAD_TIMEOUT_S;   /* bTimerOut2 */
     out[n++] = 0x82;                  /* bmFormatString: bytes, offset 0, left, ASCII */
-    out[n++] = (uint8_t)field;        /* bmPINBlockString: no length field, block = field */
+    out[n++] = (uint8_t)field;        /* bmPINBlockString: no length field (high nibble 0),
+                                         block = field (low nibble, so at most 15) */
     out[n++] = 0x00;                  /* bmPINLengthFormat: none */
     out[n++] = 0x00;                  /* bInsertionOffsetOld (no old PIN) */
     out[n++] = 0x00;                  /* bInsertionOffsetNew */

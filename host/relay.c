@@ -47,6 +47,12 @@ static int wait_end(void *arg)
     return arrived || nb_input_ready(w->in_fd);
 }
 
+static int input_pending(void *arg)
+{
+    const watcher *w = arg;
+    return nb_input_ready(w->in_fd);
+}
+
 static int send_reply(int out_fd, char *reply)
 {
     if (reply == NULL)
@@ -64,7 +70,8 @@ int nb_relay_run(nb_session *s, int in_fd, int out_fd)
     memset(&w, 0, sizeof(w));
     w.backend = s->backend;
     w.in_fd = in_fd;
-    s->wait_hooks = (nb_wait_hooks){.arg = &w, .begin = wait_begin, .end = wait_end};
+    s->wait_hooks = (nb_wait_hooks){
+        .arg = &w, .begin = wait_begin, .end = wait_end, .input_pending = input_pending};
 
     int exit_code = 0;
     for (int running = 1; running;) {

@@ -11,6 +11,7 @@
 #include "hex.h"
 #include "jsonguard.h"
 #include "platform.h"
+#include "policy.h"
 
 int nb_parse_utc(const char *text, time_t *out)
 {
@@ -173,21 +174,29 @@ static nb_error parse_step(const cJSON *item, nb_step *step, size_t index, nb_ou
         return parse_new_pin(new_pin, step, index, out);
     }
     step->kind = NB_STEP_APDU;
-    step->secret = cJSON_IsTrue(secret);
     size_t hex_len = cJSON_IsString(apdu) ? strlen(apdu->valuestring) : 0;
     uint8_t bytes[NB_SCRIPT_MAX_APDU];
     long n = hex_len > 0 ? nb_hex_decode(apdu->valuestring, hex_len, bytes, sizeof(bytes)) : -1;
     nb_apdu parsed;
     const char *why = "not hex";
+    nb_error err = NB_OK;
     if (n < 0 || nb_apdu_parse(bytes, (size_t)n, &parsed, &why) != 0)
-        return nb_fail(out, NB_ERR_SCRIPT_BAD_APDU, "step %zu: apdu: %s", index,
-                       n < 0 ? "must be hex of at most 1024 bytes" : why);
-    step->apdu = malloc((size_t)n);
-    if (step->apdu == NULL)
-        return nb_fail(out, NB_ERR_INTERNAL, NULL);
-    memcpy(step->apdu, bytes, (size_t)n);
-    step->apdu_len = (size_t)n;
-    return NB_OK;
+        err = nb_fail(out, NB_ERR_SCRIPT_BAD_APDU, "step %zu: apdu: %s", index,
+                      n < 0 ? "must be hex of at most 1024 bytes" : why);
+    /* The script may mark a step secret; it cannot unmark what the policy
+     * classes as secret (VERIFY, PIN changes, authentication, SM). */
+    if (err == NB_OK) {
+        step->secret = cJSON_IsTrue(secret) || nb_policy_data_is_secret(&parsed);
+        step->apdu = malloc((size_t)n);
+        if (step->apdu == NULL)
+            err = nb_fail(out, NB_ERR_INTERNAL, NULL);
+    }
+    if (err == NB_OK) {
+        memcpy(step->apdu, bytes, (size_t)n);
+        step->apdu_len = (size_t)n;
+    }
+    OPENSSL_cleanse(bytes, sizeof(bytes)); /* it may have held a PUK or a key */
+    return err;
 }
 
 nb_error nb_script_parse(const uint8_t *bytes, size_t len, nb_script *script, nb_outcome *out)

@@ -37,6 +37,9 @@ typedef struct {
     int (*begin)(void *arg, nb_context ctx);
     /* Unregisters; returns 1 when input arrived during the wait. */
     int (*end)(void *arg);
+    /* Whether the page sent something (or closed the port) that waits to
+     * be read; never blocks. */
+    int (*input_pending)(void *arg);
 } nb_wait_hooks;
 
 typedef struct nb_session {

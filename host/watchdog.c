@@ -18,7 +18,9 @@ static struct {
     pthread_t thread;
     int armed, running, stopping;
     int in_fd, out_fd;
-    uint32_t limit_ms;
+    uint32_t limit_ms;   /* the card timeout */
+    uint32_t current_ms; /* the limit of the exchange in progress */
+    int finish_first;    /* a script runs: a closed port waits for its end */
     int busy;
     int idle; /* the watcher sleeps until told: wake it when work starts */
     struct timespec since;
@@ -79,9 +81,9 @@ static void *watch(void *arg)
             continue;
         }
         quiet_slices = 0;
-        if (nb_input_hung_up(wd.in_fd))
+        if (!wd.finish_first && nb_input_hung_up(wd.in_fd))
             give_up(0);
-        if (elapsed_ms(&wd.since) > (long)wd.limit_ms)
+        if (elapsed_ms(&wd.since) > (long)wd.current_ms)
             give_up(1);
     }
     pthread_mutex_unlock(&wd.lock);
@@ -113,7 +115,7 @@ void nb_watchdog_stop(void)
     wd.running = 0;
 }
 
-void nb_watchdog_enter(const char *reply_id_json)
+void nb_watchdog_enter(const char *reply_id_json, uint32_t limit_ms)
 {
     if (!wd.armed)
         return;
@@ -125,9 +127,17 @@ void nb_watchdog_enter(const char *reply_id_json)
     pthread_mutex_lock(&wd.lock);
     snprintf(wd.reply_id, sizeof(wd.reply_id), "%s", reply_id_json != NULL ? reply_id_json : "null");
     clock_gettime(CLOCK_MONOTONIC, &wd.since);
+    wd.current_ms = limit_ms != 0 ? limit_ms : wd.limit_ms;
     wd.busy = 1;
     if (wd.idle)
         pthread_cond_signal(&wd.changed);
+    pthread_mutex_unlock(&wd.lock);
+}
+
+void nb_watchdog_finish_first(int on)
+{
+    pthread_mutex_lock(&wd.lock);
+    wd.finish_first = on;
     pthread_mutex_unlock(&wd.lock);
 }
 

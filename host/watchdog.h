@@ -16,9 +16,18 @@
 int nb_watchdog_start(int in_fd, int out_fd, uint32_t limit_ms);
 void nb_watchdog_stop(void);
 
-/* Around every card exchange. reply_id_json: the pending request's id as
- * JSON text ("null" when none), for the reply the watchdog may send. */
-void nb_watchdog_enter(const char *reply_id_json);
+/* Around every call that can block on the card or the reader.
+ * reply_id_json: the pending request's id as JSON text ("null" when
+ * none), for the reply the watchdog may send. limit_ms: how long this call
+ * may take; 0 for the card timeout given at start (a pinpad entry takes
+ * the reader's own timeout plus a margin). */
+void nb_watchdog_enter(const char *reply_id_json, uint32_t limit_ms);
 void nb_watchdog_leave(void);
+
+/* While on (a signed script has sent its first APDU), a closed port does
+ * not end the host: the script runs to its end, each exchange still
+ * bounded by its limit; the host then reads the end of its input and
+ * exits. */
+void nb_watchdog_finish_first(int on);
 
 #endif

@@ -138,13 +138,60 @@ START_TEST(case_forgotten_pin_authority_unlock)
     ck_assert_uint_eq(sw("0024018108" PIN_654321), 0x6985);
     ck_assert_uint_eq(sw("0C2C03810A8E080102030405060708" "00"), 0x6982); /* no session */
     ck_assert_uint_eq(sw("002C0381"), 0x6982);                           /* not under SM */
+    saves = 0;
     ck_assert_uint_eq(authority_unlock(), 0x9000);
-    ck_assert(card.state.new_pin_required);
-    ck_assert_uint_eq(sw("0020008108" PIN_123456), 0x6984); /* no signing meanwhile */
-    ck_assert_uint_eq(sw("00200081"), 0x6984);
-    ck_assert_uint_eq(sw("0024008110" PIN_123456 PIN_654321), 0x6984);
+    ck_assert(card.new_pin_armed);
+    ck_assert_int_eq(saves, 0); /* nothing of the permission is saved */
     ck_assert_uint_eq(sw("0024018108" PIN_654321), 0x9000);
     ck_assert_uint_eq(sw("0024018108" PIN_111111), 0x6985); /* exactly once */
+    ck_assert_uint_eq(sw("0020008108" PIN_654321), 0x9000);
+}
+END_TEST
+
+/* The card's half of "an interrupted unlock leaves the card as it was":
+ * the permission to set a PIN without the old one lasts for exactly the
+ * command after the authority's protected RESET RETRY COUNTER. A reset
+ * (what pcscd does when the host dies inside its transaction, or a pulled
+ * card) or any other command in between ends it, and the card is blocked
+ * as before. */
+static void lock_and_unlock(void)
+{
+    setup_with("pin-locked");
+    ck_assert_uint_eq(authority_unlock(), 0x9000);
+    ck_assert_uint_eq(card.state.pin_tries, 0); /* still blocked on record */
+}
+
+static void still_blocked(void)
+{
+    ck_assert(!card.new_pin_armed);
+    ck_assert_uint_eq(sw("0024018108" PIN_111111), 0x6985);
+    ck_assert_uint_eq(sw("0020008108" PIN_111111), 0x6983);
+    ck_assert_uint_eq(sw("00200081"), 0x6983);
+    ck_assert_uint_eq(card.state.pin_tries, 0);
+    ck_assert_str_eq(card.state.pin, "123456");
+}
+
+START_TEST(an_interrupted_unlock_leaves_the_card_blocked)
+{
+    /* Reset or power loss between the protected step and the new PIN. */
+    lock_and_unlock();
+    nb_vcard_power(&card);
+    still_blocked();
+    /* Another program's command slips in (a VERIFY query, a SELECT). */
+    lock_and_unlock();
+    ck_assert_uint_eq(sw("00200081"), 0x6983);
+    still_blocked();
+    lock_and_unlock();
+    ck_assert_uint_eq(sw("00A4000C023F00"), 0x9000);
+    still_blocked();
+    /* A malformed command in between ends it too. */
+    lock_and_unlock();
+    ck_assert_uint_eq(sw("00A4"), 0x6700);
+    still_blocked();
+    /* A fresh unlock still works afterwards. */
+    ck_assert_uint_eq(authority_unlock(), 0x9000);
+    ck_assert_uint_eq(sw("0024018108" PIN_654321), 0x9000);
+    ck_assert_uint_eq(card.state.pin_tries, 3);
     ck_assert_uint_eq(sw("0020008108" PIN_654321), 0x9000);
 }
 END_TEST
@@ -220,6 +267,7 @@ static Suite *card_suite(void)
     tcase_add_test(tc, case_change_pin_knowing_the_old_one);
     tcase_add_test(tc, case_forgotten_pin_authority_unlock);
     tcase_add_test(tc, case_locked_after_three_wrong_tries);
+    tcase_add_test(tc, an_interrupted_unlock_leaves_the_card_blocked);
     tcase_add_test(tc, puk_unblocks_and_blocks_after_ten);
     tcase_add_test(tc, a_failed_save_changes_nothing);
     tcase_add_test(tc, sm_session_rules);

@@ -1,5 +1,7 @@
 /* Dispatch and command handlers on the fake backend. */
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "dispatch.h"
@@ -63,6 +65,13 @@ static void expect(const char *name, const char *args, const char *code)
 static const cJSON *result(const cJSON *reply, const char *field)
 {
     return cJSON_GetObjectItem(cJSON_GetObjectItem(reply, "result"), field);
+}
+
+static double test_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 static void hello(void)
@@ -330,7 +339,7 @@ START_TEST(transactions)
     expect("end-transaction", args, "not-transacted");
     expect("begin-transaction", args, "ok");
     ck_assert_int_eq(fake.transactions_open, 1);
-    expect("begin-transaction", args, "bad-request");
+    expect("begin-transaction", args, "sharing-violation");
     expect("end-transaction", args, "ok");
     ck_assert_int_eq(fake.transactions_open, 0);
     expect("begin-transaction", args, "ok");
@@ -341,6 +350,92 @@ START_TEST(transactions)
     ck_assert_int_eq(fake.transactions_open, 0);
     ck_assert_int_eq(fake.cards_open, 0);
     expect("disconnect", args, "invalid-handle");
+}
+END_TEST
+
+/* PC/SC would make a second begin on a card this host already holds wait
+ * for ever (another handle) or nest it (the same one): both answer
+ * sharing-violation at once, without asking PC/SC. */
+START_TEST(a_second_transaction_answers_at_once)
+{
+    hello();
+    int first = connect_card(), second = connect_card();
+    char args[64];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", first);
+    expect("begin-transaction", args, "ok");
+    expect("begin-transaction", args, "sharing-violation");
+    snprintf(args, sizeof(args), "{\"handle\":%d}", second);
+    expect("begin-transaction", args, "sharing-violation");
+    ck_assert_int_eq(fake.begin_calls, 1);
+    snprintf(args, sizeof(args), "{\"handle\":%d}", first);
+    expect("end-transaction", args, "ok");
+    snprintf(args, sizeof(args), "{\"handle\":%d}", second);
+    expect("begin-transaction", args, "ok");
+    expect("end-transaction", args, "ok");
+}
+END_TEST
+
+static void release_blocked_begin(void)
+{
+    pthread_mutex_lock(&fake.lock);
+    fake.begin_release = 1;
+    pthread_cond_broadcast(&fake.cond);
+    pthread_mutex_unlock(&fake.lock);
+    /* The abandoned wait gets the card, then lets go of it at once. */
+    for (int i = 0; i < 500 && strstr(fake.events, "BE0") == NULL; i++)
+        usleep(2000);
+    ck_assert_ptr_nonnull(strstr(fake.events, "BE0"));
+}
+
+/* Another program holds the card: the wait is bounded by card_timeout_ms,
+ * and the host answers other requests afterwards. */
+START_TEST(a_blocked_transaction_is_bounded)
+{
+    nb_config config = {.card_timeout_ms = 200};
+    session.config = &config;
+    hello();
+    int h = connect_card();
+    char args[64];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", h);
+    fake.begin_blocks = 1;
+    double t0 = test_seconds();
+    expect("begin-transaction", args, "sharing-violation");
+    double waited = test_seconds() - t0;
+    ck_assert_double_ge(waited, 0.19);
+    ck_assert_double_lt(waited, 1.0);
+    expect("status", args, "ok");
+    release_blocked_begin();
+    ck_assert_int_eq(fake.transactions_open, 0);
+    session.config = NULL;
+}
+END_TEST
+
+static int input_checks;
+static int input_after_three(void *arg)
+{
+    (void)arg;
+    return ++input_checks > 3;
+}
+
+/* While it waits, the host still watches its input: a request (here a
+ * cancel) or a closed port ends the wait with system-cancelled. */
+START_TEST(a_blocked_transaction_yields_to_input)
+{
+    hello();
+    int h = connect_card();
+    char args[64];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", h);
+    fake.begin_blocks = 1;
+    input_checks = 0;
+    session.wait_hooks.input_pending = input_after_three;
+    double t0 = test_seconds();
+    expect("begin-transaction", args, "system-cancelled");
+    ck_assert_double_lt(test_seconds() - t0, 1.0);
+    session.wait_hooks.input_pending = NULL;
+    cJSON *r = cmd("cancel", "{}");
+    ck_assert(cJSON_IsTrue(result(r, "cancelled")));
+    cJSON_Delete(r);
+    release_blocked_begin();
 }
 END_TEST
 
@@ -433,6 +528,9 @@ static Suite *dispatch_suite(void)
     tcase_add_test(tc, transmit_and_policy);
     tcase_add_test(tc, get_response_is_followed_on_request);
     tcase_add_test(tc, transactions);
+    tcase_add_test(tc, a_second_transaction_answers_at_once);
+    tcase_add_test(tc, a_blocked_transaction_is_bounded);
+    tcase_add_test(tc, a_blocked_transaction_yields_to_input);
     tcase_add_test(tc, close_releases_everything);
     tcase_add_test(tc, wait_for_change);
     tcase_add_test(tc, lost_exchange_is_classified);

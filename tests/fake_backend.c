@@ -1,10 +1,18 @@
 #include "fake_backend.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "errors.h"
+
+static void note(fake_backend *f, const char *event)
+{
+    size_t used = strlen(f->events);
+    if (used + strlen(event) + 1 <= sizeof(f->events))
+        memcpy(f->events + used, event, strlen(event) + 1);
+}
 
 static uint32_t f_establish(void *self, nb_context *ctx)
 {
@@ -124,6 +132,7 @@ static uint32_t f_disconnect(void *self, nb_card card, uint32_t disposition)
     fake_backend *f = self;
     (void)card;
     (void)disposition;
+    note(f, "D");
     f->cards_open--;
     return NB_SCARD_S_SUCCESS;
 }
@@ -142,11 +151,19 @@ static uint32_t f_status(void *self, nb_card card, uint32_t *state, uint32_t *pr
     return NB_SCARD_S_SUCCESS;
 }
 
+/* Like pcsc-lite's, a begin held off by another program waits until the
+ * other program lets go (here: until the test sets begin_release). */
 static uint32_t f_begin(void *self, nb_card card)
 {
     fake_backend *f = self;
     (void)card;
+    pthread_mutex_lock(&f->lock);
+    f->begin_calls++;
+    while (f->begin_blocks && !f->begin_release)
+        pthread_cond_wait(&f->cond, &f->lock);
     f->transactions_open++;
+    note(f, "B");
+    pthread_mutex_unlock(&f->lock);
     return NB_SCARD_S_SUCCESS;
 }
 
@@ -154,8 +171,10 @@ static uint32_t f_end(void *self, nb_card card, uint32_t disposition)
 {
     fake_backend *f = self;
     (void)card;
-    (void)disposition;
+    pthread_mutex_lock(&f->lock);
     f->transactions_open--;
+    note(f, disposition == NB_RESET_CARD ? "E1" : disposition == NB_UNPOWER_CARD ? "E2" : "E0");
+    pthread_mutex_unlock(&f->lock);
     return NB_SCARD_S_SUCCESS;
 }
 
@@ -166,6 +185,9 @@ static uint32_t f_transmit(void *self, nb_card card, uint32_t protocol, const ui
     (void)card;
     (void)protocol;
     f->transmit_calls++;
+    char event[8];
+    snprintf(event, sizeof(event), "T%02X", cmd_len > 1 ? cmd[1] : 0);
+    note(f, event);
     f->last_apdu_len = cmd_len < sizeof(f->last_apdu) ? cmd_len : sizeof(f->last_apdu);
     memcpy(f->last_apdu, cmd, f->last_apdu_len);
     if (f->transmit_rv != NB_SCARD_S_SUCCESS &&
@@ -189,8 +211,10 @@ static uint32_t f_control(void *self, nb_card card, uint32_t code, const uint8_t
     if (f->pinpad_code != 0 && code == f->pinpad_code && in_len <= sizeof(f->last_control) && *out_len >= 2) {
         memcpy(f->last_control, in, in_len);
         f->last_control_len = in_len;
-        out[0] = 0x90;
-        out[1] = 0x00;
+        note(f, "C");
+        uint16_t sw = f->pinpad_sw != 0 ? f->pinpad_sw : 0x9000;
+        out[0] = (uint8_t)(sw >> 8);
+        out[1] = (uint8_t)sw;
         *out_len = 2;
         return NB_SCARD_S_SUCCESS;
     }

@@ -28,7 +28,10 @@ typedef struct {
     uint32_t wait_event; /* event_state for reader 0 */
     uint8_t features[16]; /* GET_FEATURE_REQUEST answer */
     size_t features_len;
-    uint32_t pinpad_code; /* a control code the fake pinpad answers 9000 to */
+    uint32_t pinpad_code; /* a control code the fake pinpad answers pinpad_sw to */
+    uint16_t pinpad_sw;   /* 0: 9000; 6401 cancelled, 6400 timed out */
+    int begin_blocks;     /* begin_transaction waits until begin_release is set */
+    int begin_release;
     uint8_t last_control[128];
     size_t last_control_len;
     /* Observed. */
@@ -36,6 +39,10 @@ typedef struct {
     int establish_calls, cancel_calls, transmit_calls;
     uint8_t last_apdu[300];
     size_t last_apdu_len;
+    /* What happened, in order: "B" begin, "E0"/"E1"/"E2" end with a
+     * disposition, "D" disconnect, "T<INS>" transmit (hex), "C" control. */
+    char events[512];
+    int begin_calls;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int cancelled;

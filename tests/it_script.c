@@ -165,30 +165,122 @@ START_TEST(a_script_for_another_card_is_refused)
 }
 END_TEST
 
-START_TEST(card_pulled_mid_script_stays_consistent)
+/* What another program on this computer tries the moment an unlock is
+ * cut off: set a PIN of its own without the old one. Returns its SW. */
+static unsigned attacker_sets_pin(void)
+{
+    const nb_backend *b = nb_pcsc_backend();
+    nb_context ctx;
+    nb_card card;
+    uint32_t proto;
+    ck_assert_uint_eq(b->establish(b->self, &ctx), NB_SCARD_S_SUCCESS);
+    ck_assert_uint_eq(b->connect(b->self, ctx, IT_READER, NB_SHARE_SHARED, NB_PROTOCOL_T1, &card, &proto),
+                      NB_SCARD_S_SUCCESS);
+    static const uint8_t cmd[] = {0x00, 0x24, 0x01, 0x81, 0x08, '1', '1', '1', '1', '1', '1', '1', '1'};
+    uint8_t resp[8];
+    size_t len = sizeof(resp);
+    ck_assert_uint_eq(b->transmit(b->self, card, proto, cmd, sizeof(cmd), resp, &len), NB_SCARD_S_SUCCESS);
+    b->disconnect(b->self, card, NB_LEAVE_CARD);
+    b->release(b->self, ctx);
+    return (unsigned)(resp[len - 2] << 8 | resp[len - 1]);
+}
+
+/* After an interrupted unlock: the card is blocked as before, nobody can
+ * set a PIN without a new authority script, and a fresh unlock works. */
+static void card_as_before_and_unlockable(void)
+{
+    ck_assert_ptr_nonnull(strstr(vcard_control("status"), "pin_tries=0 puk_tries=10 new_pin_required=0"));
+    ck_assert_uint_eq(attacker_sets_pin(), 0x6985);
+    ck_assert_uint_eq(verify_directly("3131313131313131"), 0x6983);
+    connect_host();
+    cJSON *r = run_with_pin(prepare_unlock(atr), "24680135");
+    ck_assert_str_eq(reply_code(r), "ok");
+    ck_assert(cJSON_IsTrue(reply_result(r, "completed")));
+    cJSON_Delete(r);
+    ck_assert_uint_eq(verify_directly("3234363830313335"), 0x9000);
+}
+
+static void reinsert_card(void)
+{
+    vcard_control("remove");
+    vcard_wait_present(0);
+    vcard_control("insert");
+    vcard_wait_present(1);
+}
+
+/* Interruption: the card pulled right after the protected RESET RETRY
+ * COUNTER, before its answer reaches the host. */
+START_TEST(card_pulled_after_the_protected_step)
 {
     const char *prepared = prepare_unlock(atr);
-    /* Out after processing the 2nd script APDU (the protected RESET RETRY
-     * COUNTER), before its answer arrives. */
     vcard_control("remove-after 2");
     cJSON *r = run_with_pin(prepared, "654321");
     ck_assert_str_eq(reply_code(r), "removed-card");
     const cJSON *detail = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "error"), "detail");
     ck_assert_int_eq(cJSON_GetObjectItem(detail, "stopped_at")->valueint, 1);
     cJSON_Delete(r);
-    /* The unlock happened, the PIN change did not: the card waits for a PIN. */
-    ck_assert_ptr_nonnull(strstr(vcard_control("status"), "pin_tries=3 puk_tries=10 new_pin_required=1"));
     vcard_wait_present(0);
     vcard_control("insert");
     vcard_wait_present(1);
     ck_assert_int_eq(host_close(&host, 1000), 0);
+    card_as_before_and_unlockable();
+}
+END_TEST
+
+/* Interruption: the card stops answering right after the protected step;
+ * the watchdog ends the host, which held the transaction. */
+START_TEST(card_timeout_after_the_protected_step)
+{
+    ck_assert_int_eq(host_close(&host, 1000), 0);
+    const char *build = getenv("NB_BUILD") != NULL ? getenv("NB_BUILD") : "build";
+    char conf[1024], saved_conf[1024];
+    snprintf(saved_conf, sizeof(saved_conf), "%s", getenv("NESBRIDGE_CONFIG"));
+    snprintf(conf, sizeof(conf), "%s/it-script/short.conf", build);
+    FILE *f = fopen(conf, "w");
+    fprintf(f, "card_timeout_ms = 1000\n");
+    FILE *orig = fopen(saved_conf, "r");
+    char line[1200];
+    while (fgets(line, sizeof(line), orig) != NULL)
+        fputs(line, f);
+    fclose(orig);
+    fclose(f);
+    chmod(conf, 0600);
+    setenv("NESBRIDGE_CONFIG", conf, 1);
     connect_host();
-    /* A fresh unlock finishes the job. */
-    r = run_with_pin(prepare_unlock(atr), "24680135");
-    ck_assert_str_eq(reply_code(r), "ok");
-    ck_assert(cJSON_IsTrue(reply_result(r, "completed")));
+    setenv("NESBRIDGE_CONFIG", saved_conf, 1);
+    const char *prepared = prepare_unlock(atr);
+    vcard_control("mute-after 2");
+    cJSON *r = run_with_pin(prepared, "654321");
+    ck_assert_str_eq(reply_code(r), "unresponsive-card");
     cJSON_Delete(r);
-    ck_assert_uint_eq(verify_directly("3234363830313335"), 0x9000);
+    ck_assert_int_eq(host_close(&host, 2000), 1);
+    /* The reader waits for ever on a mute card: only pulling it ends that. */
+    vcard_control("mute off");
+    reinsert_card();
+    card_as_before_and_unlockable();
+}
+END_TEST
+
+/* The browser closes the port while a script runs (the holder closed the
+ * tab): the host finishes the script, then exits. The PIN the holder
+ * typed is set; the card is never left half-way. */
+START_TEST(port_closed_during_the_script)
+{
+    const char *prepared = prepare_unlock(atr);
+    char args[8300], json[8600];
+    snprintf(args, sizeof(args), "%s,\"new_pin\":\"97531864\",\"new_pin_confirm\":\"97531864\"}", prepared);
+    snprintf(json, sizeof(json), "{\"id\":5,\"cmd\":\"run-script\",\"origin\":\"" IT_ORIGIN "\",\"args\":%s}", args);
+    vcard_control("slow 300"); /* each APDU takes 300 ms: the port closes mid-script */
+    host_send(&host, json);
+    double t0 = now_seconds();
+    ck_assert_int_eq(host_close(&host, 5000), 0);
+    double took = now_seconds() - t0;
+    vcard_control("slow 0");
+    ck_assert_double_ge(took, 0.6); /* it waited for the script */
+    ck_assert_ptr_nonnull(strstr(vcard_control("status"), "pin_tries=3 puk_tries=10 new_pin_required=0"));
+    ck_assert_uint_eq(verify_directly("3937353331383634"), 0x9000);
+    ck_assert_uint_eq(attacker_sets_pin(), 0x6985);
+    connect_host();
 }
 END_TEST
 
@@ -336,7 +428,9 @@ static Suite *script_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, authority_unlock_of_a_locked_card);
     tcase_add_test(tc, a_script_for_another_card_is_refused);
-    tcase_add_test(tc, card_pulled_mid_script_stays_consistent);
+    tcase_add_test(tc, card_pulled_after_the_protected_step);
+    tcase_add_test(tc, card_timeout_after_the_protected_step);
+    tcase_add_test(tc, port_closed_during_the_script);
     tcase_add_test(tc, signing_tool_round_trip);
     tcase_add_test(tc, secrets_stay_secret);
     suite_add_tcase(s, tc);

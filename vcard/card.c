@@ -79,6 +79,7 @@ void nb_vcard_power(nb_vcard *card)
     card->ef_selected = 0;
     card->pin_verified = 0;
     card->have_challenge = 0;
+    card->new_pin_armed = 0;
     OPENSSL_cleanse(card->challenge, sizeof(card->challenge));
     nb_sm_end(&card->sm);
 }
@@ -144,8 +145,6 @@ static uint16_t cmd_verify(nb_vcard *card, const nb_apdu *a, const uint8_t *data
     if (!is_pin && a->p2 != NB_REF_PUK)
         return SW_REF_NOT_FOUND;
     unsigned *tries = is_pin ? &card->state.pin_tries : &card->state.puk_tries;
-    if (is_pin && card->state.new_pin_required)
-        return SW_REF_NOT_USABLE;
     if (a->apdu_case == 1) { /* status query: spends nothing */
         if (*tries == 0)
             return SW_BLOCKED;
@@ -170,13 +169,12 @@ static uint16_t cmd_verify(nb_vcard *card, const nb_apdu *a, const uint8_t *data
     return sw;
 }
 
-/* Sets a new PIN and leaves the "new PIN required" state. */
+/* Sets a new PIN with full tries. */
 static uint16_t set_pin(nb_vcard *card, const char *new_pin)
 {
     nb_card_state saved = card->state;
     memcpy(card->state.pin, new_pin, strlen(new_pin) + 1);
     card->state.pin_tries = NB_PIN_TRIES;
-    card->state.new_pin_required = 0;
     uint16_t sw = SW_OK;
     if (persist(card) != 0) {
         card->state = saved;
@@ -187,7 +185,10 @@ static uint16_t set_pin(nb_vcard *card, const char *new_pin)
     return sw;
 }
 
-static uint16_t cmd_change_reference_data(nb_vcard *card, const nb_apdu *a, const uint8_t *data)
+/* armed: the previous command was the authority's protected RESET RETRY
+ * COUNTER (P1=03), in this power-on session. */
+static uint16_t cmd_change_reference_data(nb_vcard *card, const nb_apdu *a, const uint8_t *data,
+                                          int armed)
 {
     if (a->p2 != NB_REF_PIN)
         return SW_REF_NOT_FOUND;
@@ -197,19 +198,17 @@ static uint16_t cmd_change_reference_data(nb_vcard *card, const nb_apdu *a, cons
         return SW_WRONG_LENGTH;
     char old_pin[NB_PIN_MAX + 1] = "", new_pin[NB_PIN_MAX + 1] = "";
     uint16_t sw;
-    if (a->p1 == 0x01) { /* new PIN only, once, after an authority unlock */
+    if (a->p1 == 0x01) { /* new PIN only, right after an authority unlock */
+        if (!armed)
+            return SW_CONDITIONS;
         if (a->lc != NB_PIN_FIELD)
             return SW_WRONG_LENGTH;
-        if (!card->state.new_pin_required)
-            return SW_CONDITIONS;
         sw = read_pin_field(data, NB_PIN_MIN, NB_PIN_MAX, new_pin);
         if (sw == 0)
             sw = set_pin(card, new_pin);
     } else {
         if (a->lc != 2 * NB_PIN_FIELD)
             return SW_WRONG_LENGTH;
-        if (card->state.new_pin_required)
-            return SW_REF_NOT_USABLE;
         sw = read_pin_field(data, NB_PIN_MIN, NB_PIN_MAX, old_pin);
         if (sw == 0)
             sw = read_pin_field(data + NB_PIN_FIELD, NB_PIN_MIN, NB_PIN_MAX, new_pin);
@@ -233,13 +232,9 @@ static uint16_t cmd_reset_retry_counter(nb_vcard *card, const nb_apdu *a, const 
             return SW_SECURITY_STATUS;
         if (a->apdu_case != 1)
             return SW_WRONG_LENGTH;
-        nb_card_state saved = card->state;
-        card->state.pin_tries = NB_PIN_TRIES;
-        card->state.new_pin_required = 1;
-        if (persist(card) != 0) {
-            card->state = saved;
-            return SW_MEMORY_FAILURE;
-        }
+        /* Nothing is saved: the PIN stays blocked until the next command
+         * sets a new one (cmd_change_reference_data). */
+        card->new_pin_armed = 1;
         card->pin_verified = 0;
         return SW_OK;
     }
@@ -420,7 +415,7 @@ static uint16_t cmd_get_data(nb_vcard *card, const nb_apdu *a, response *r)
 }
 
 static uint16_t dispatch(nb_vcard *card, const nb_apdu *a, const uint8_t *apdu, int under_sm,
-                         response *r)
+                         int armed, response *r)
 {
     const uint8_t *data = apdu + a->data_offset;
     switch (a->ins) {
@@ -433,7 +428,7 @@ static uint16_t dispatch(nb_vcard *card, const nb_apdu *a, const uint8_t *apdu, 
     case 0x20:
         return cmd_verify(card, a, data);
     case 0x24:
-        return cmd_change_reference_data(card, a, data);
+        return cmd_change_reference_data(card, a, data, armed);
     case 0x2C:
         return cmd_reset_retry_counter(card, a, data, under_sm);
     case 0x84:
@@ -456,6 +451,9 @@ size_t nb_vcard_process(nb_vcard *card, const uint8_t *cmd, size_t len, uint8_t 
 {
     /* Two bytes are kept for the status word. */
     response r = {resp, cap - 2, 0};
+    /* The new-PIN permission lasts exactly one command, whatever it is. */
+    int armed = card->new_pin_armed;
+    card->new_pin_armed = 0;
     nb_apdu a;
     const char *why = NULL;
     if (nb_apdu_parse(cmd, len, &a, &why) != 0)
@@ -467,7 +465,7 @@ size_t nb_vcard_process(nb_vcard *card, const uint8_t *cmd, size_t len, uint8_t 
 
     if (a.cla == 0x00) {
         nb_sm_end(&card->sm); /* a plain command ends any SM session */
-        return finish(&r, dispatch(card, &a, cmd, 0, &r));
+        return finish(&r, dispatch(card, &a, cmd, 0, armed, &r));
     }
 
     if (!card->sm.active)
@@ -486,7 +484,7 @@ size_t nb_vcard_process(nb_vcard *card, const uint8_t *cmd, size_t len, uint8_t 
     }
     uint8_t inner_data[258];
     response inner_r = {inner_data, 256, 0};
-    sw = dispatch(card, &inner, plain, 1, &inner_r);
+    sw = dispatch(card, &inner, plain, 1, armed, &inner_r);
     OPENSSL_cleanse(plain, sizeof(plain));
     size_t out_len = 0;
     if (nb_sm_wrap_response(&card->sm, inner_data, inner_r.len, sw, resp, cap, &out_len) != 0) {

@@ -26,7 +26,6 @@ typedef struct {
     unsigned pin_tries;
     char puk[NB_PUK_LEN + 1];
     unsigned puk_tries;
-    int new_pin_required;
     uint8_t admin_key[NB_KEY_LEN];
 } nb_card_state;
 
@@ -42,6 +41,12 @@ typedef struct {
     int have_challenge;
     uint8_t challenge[NB_RND_LEN];
     nb_sm_session sm;
+    /* Set by the authority's RESET RETRY COUNTER (P1=03) under secure
+     * messaging: the very next command may set a new PIN without the old
+     * one. Any other command, a reset or power loss ends it, and nothing
+     * of it is ever saved: an interrupted unlock leaves the card blocked,
+     * as it was. */
+    int new_pin_armed;
     /* Contents of EF.CERT (not owned). */
     const uint8_t *cert;
     size_t cert_len;

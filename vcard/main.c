@@ -37,6 +37,8 @@ typedef struct {
     int fd;       /* vpcd connection, -1 when out */
     int mute;
     long remove_after; /* pull the card after this many more APDUs; -1 off */
+    long mute_after;   /* answer this many more APDUs, then go mute; -1 off */
+    long slow_ms;      /* wait this long before answering each APDU */
     unsigned long apdus;
     double removed_at; /* monotonic seconds */
     int listen_fd;
@@ -95,6 +97,14 @@ static void handle_frame(vcard *v, const uint8_t *buf, size_t len)
     v->apdus++;
     if (v->mute)
         return; /* an unresponsive card: the reader waits in vain */
+    if (v->mute_after > 0 && --v->mute_after == 0) {
+        v->mute_after = -1;
+        v->mute = 1; /* from the next APDU on */
+    }
+    if (v->slow_ms > 0) {
+        struct timespec pause = {v->slow_ms / 1000, (v->slow_ms % 1000) * 1000000L};
+        nanosleep(&pause, NULL);
+    }
     size_t n = nb_vcard_process(&v->card, buf, len, resp, sizeof(resp));
     if (v->remove_after > 0 && --v->remove_after == 0) {
         /* Pulled out after processing, before the answer reaches the host:
@@ -137,7 +147,7 @@ static void control_command(vcard *v, int fd, char *line)
                  "ok inserted=%d connected=%d serial=%s pin_tries=%u puk_tries=%u "
                  "new_pin_required=%d apdus=%lu\n",
                  v->inserted, v->fd >= 0, v->card.state.serial, v->card.state.pin_tries,
-                 v->card.state.puk_tries, v->card.state.new_pin_required, v->apdus);
+                 v->card.state.puk_tries, v->card.new_pin_armed, v->apdus);
     } else if (strncmp(line, "reset-state ", 12) == 0) {
         /* Another card of the same serial: same reader connection, fresh
          * power-on state. */
@@ -152,6 +162,14 @@ static void control_command(vcard *v, int fd, char *line)
         long n = strtol(line + 13, NULL, 10);
         v->remove_after = n > 0 ? n : -1;
         snprintf(reply, sizeof(reply), "ok remove-after %ld\n", v->remove_after);
+    } else if (strncmp(line, "mute-after ", 11) == 0) {
+        long n = strtol(line + 11, NULL, 10);
+        v->mute_after = n > 0 ? n : -1;
+        snprintf(reply, sizeof(reply), "ok mute-after %ld\n", v->mute_after);
+    } else if (strncmp(line, "slow ", 5) == 0) {
+        long ms = strtol(line + 5, NULL, 10);
+        v->slow_ms = ms > 0 && ms <= 60000 ? ms : 0;
+        snprintf(reply, sizeof(reply), "ok slow %ld\n", v->slow_ms);
     } else if (strcmp(line, "quit") == 0) {
         stop_requested = 1;
         snprintf(reply, sizeof(reply), "ok quitting\n");
@@ -209,7 +227,7 @@ static void usage(void)
             "         [--master-key HEX] [--removed]\n"
             "       nesbridge-vcard --control SOCKET --send COMMAND\n"
             "control commands: insert, remove, status, reset-state HOW, mute on|off,\n"
-            "         remove-after N (APDUs), quit\n");
+            "         remove-after N (APDUs), mute-after N (APDUs), slow MS, quit\n");
 }
 
 /* Client mode: sends one control command, prints the answer. */
@@ -307,6 +325,7 @@ int main(int argc, char **argv)
     v.listen_fd = -1;
     v.inserted = 1;
     v.remove_after = -1;
+    v.mute_after = -1;
     for (int i = 0; i < MAX_CONTROL_CLIENTS; i++)
         v.clients[i] = -1;
     const char *serial = "NB0000000001", *init = NULL, *cert_path = NULL;

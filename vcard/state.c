@@ -70,19 +70,19 @@ int nb_state_load(const char *path, nb_card_state *st)
             rc = parse_unsigned(value, NB_PUK_TRIES, &st->puk_tries);
             seen |= 16;
         } else if (strcmp(key, "new_pin_required") == 0) {
+            /* Older state files: the new-PIN permission is no longer saved
+             * (it lives only within one power-on session). */
             rc = parse_unsigned(value, 1, &flag);
-            st->new_pin_required = (int)flag;
-            seen |= 32;
         } else if (strcmp(key, "admin_key") == 0) {
             rc = nb_hex_decode(value, strlen(value), st->admin_key, NB_KEY_LEN) == NB_KEY_LEN ? 0 : -1;
-            seen |= 64;
+            seen |= 32;
         } else {
             rc = -1;
         }
     }
     OPENSSL_cleanse(line, sizeof(line));
     fclose(f);
-    if (rc != 0 || seen != 127) {
+    if (rc != 0 || seen != 63) {
         OPENSSL_cleanse(st, sizeof(*st));
         return -1;
     }
@@ -103,9 +103,8 @@ int nb_state_save(const char *path, const nb_card_state *st)
     int n = snprintf(text, sizeof(text),
                      "# nesbridge virtual NES card (test card: secrets in clear)\n"
                      "serial=%s\npin=%s\npin_tries=%u\npuk=%s\npuk_tries=%u\n"
-                     "new_pin_required=%d\nadmin_key=%s\n",
-                     st->serial, st->pin, st->pin_tries, st->puk, st->puk_tries,
-                     st->new_pin_required, key_hex);
+                     "admin_key=%s\n",
+                     st->serial, st->pin, st->pin_tries, st->puk, st->puk_tries, key_hex);
     OPENSSL_cleanse(key_hex, sizeof(key_hex));
     int rc = -1;
     if (n > 0 && (size_t)n < sizeof(text) && write(fd, text, (size_t)n) == n && fsync(fd) == 0)
