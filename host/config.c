@@ -1,10 +1,8 @@
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "origin.h"
 #include "platform.h"
@@ -91,27 +89,24 @@ static int apply_setting(nb_config *cfg, const char *key, const char *value, con
     return 0;
 }
 
-int nb_config_load(nb_config *cfg, const char *path, char *err, size_t err_len)
+int nb_config_load_why(nb_config *cfg, const char *path, char *err, size_t err_len, nb_anchor_why *why)
 {
     memset(cfg, 0, sizeof(*cfg));
+    why->problem = NB_ANCHOR_OK;
+    why->where[0] = '\0';
     if (path[0] == '\0')
         return 0; /* no system configuration where the host lives */
-    FILE *f = fopen(path, "r");
+    FILE *f = nb_anchor_open_file(path, why);
     if (f == NULL) {
-        if (errno == ENOENT)
+        if (why->problem == NB_ANCHOR_MISSING) {
+            why->problem = NB_ANCHOR_OK;
             return 0;
-        snprintf(err, err_len, "%s: cannot be read", path);
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        snprintf(err, err_len, "%s: not a regular file", path);
-        return -1;
-    }
-    if (!nb_owner_only_writable(path, &st)) {
-        fclose(f);
-        snprintf(err, err_len, "%s: may be written by others than its owner; refusing it", path);
+        }
+        if (strcmp(why->where, path) == 0)
+            snprintf(err, err_len, "%s: %s; refusing it", path, nb_anchor_problem_text(why->problem));
+        else
+            snprintf(err, err_len, "%s: %s (%s); refusing it", path, nb_anchor_problem_text(why->problem),
+                     why->where);
         return -1;
     }
     char line[NB_CONFIG_MAX_LINE];
@@ -134,10 +129,10 @@ int nb_config_load(nb_config *cfg, const char *path, char *err, size_t err_len)
             break;
         }
         *eq = '\0';
-        const char *why = NULL;
+        const char *bad = NULL;
         char *key = trim(s);
-        if (apply_setting(cfg, key, trim(eq + 1), &why) != 0) {
-            snprintf(err, err_len, "%s:%u: %s: %s", path, line_no, key, why);
+        if (apply_setting(cfg, key, trim(eq + 1), &bad) != 0) {
+            snprintf(err, err_len, "%s:%u: %s: %s", path, line_no, key, bad);
             rc = -1;
             break;
         }
@@ -146,6 +141,12 @@ int nb_config_load(nb_config *cfg, const char *path, char *err, size_t err_len)
     if (rc != 0)
         nb_config_free(cfg);
     return rc;
+}
+
+int nb_config_load(nb_config *cfg, const char *path, char *err, size_t err_len)
+{
+    nb_anchor_why why;
+    return nb_config_load_why(cfg, path, err, err_len, &why);
 }
 
 void nb_config_free(nb_config *cfg)

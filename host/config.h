@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "platform.h"
+
 #define NB_CONFIG_ENV "NESBRIDGE_CONFIG"
 #define NB_MAX_EXTRA_ORIGINS 16
 #define NB_CONFIG_MAX_LINE 1024
@@ -24,10 +26,18 @@ const char *nb_config_path(void);
 
 /* Loads path into cfg (zeroed first). A missing file, or an empty path
  * (the system one when the host cannot find its own folder), leaves the defaults
- * and succeeds. Returns 0, or -1 with a message in err: unreadable file,
- * a file that others than its owner may write, an unknown key, a bad
- * value. */
+ * and succeeds. Returns 0, or -1 with a message in err: a file refused
+ * under the rule of platform.h (another owner, writable by others, a
+ * directory above it owned or writable by others, a symbolic link,
+ * unreadable), an unknown key, a bad value. */
 int nb_config_load(nb_config *cfg, const char *path, char *err, size_t err_len);
+
+/* The same; why says whether the file itself was refused under the rule
+ * of platform.h (nb_anchor_open_file: owned by root or this user, it and
+ * every directory above it writable by no one else, not a symbolic link),
+ * and which file or directory failed it. NB_ANCHOR_OK when the file was
+ * read (or missing), even if its contents were bad. */
+int nb_config_load_why(nb_config *cfg, const char *path, char *err, size_t err_len, nb_anchor_why *why);
 
 void nb_config_free(nb_config *cfg);
 

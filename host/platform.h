@@ -5,6 +5,7 @@
 #define NB_PLATFORM_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -68,6 +69,58 @@ size_t nb_alloc_size(void *p);
  * must grant write access to no one but the owner, SYSTEM, Administrators
  * and TrustedInstaller (Program Files' own defaults). */
 int nb_owner_only_writable(const char *path, const struct stat *st);
+
+/* Trust anchors (the authority's key files, their directories) and the
+ * configuration file are read only from places nobody else controls: the
+ * thing itself and every directory above it must be owned by root or by
+ * the user running the host (Windows: that user, SYSTEM, Administrators
+ * or TrustedInstaller) and writable by no one else (Unix: no group or
+ * other write bit, sticky or not; Windows: the DACL as above). The last
+ * component is never followed if it is a symbolic link (Windows: a
+ * reparse point), and what is checked is what was opened (fstat on the
+ * descriptor; Windows: the handle), so nothing can be swapped in between. */
+typedef enum {
+    NB_ANCHOR_OK = 0,
+    NB_ANCHOR_MISSING,            /* not there: not a problem in itself */
+    NB_ANCHOR_LINK,               /* a symbolic link (reparse point) */
+    NB_ANCHOR_WRONG_TYPE,         /* not a regular file / not a directory */
+    NB_ANCHOR_OWNER,              /* owned by another user */
+    NB_ANCHOR_WRITABLE,           /* others may write it */
+    NB_ANCHOR_PARENT_OWNER,       /* a directory above it is owned by another user */
+    NB_ANCHOR_PARENT_WRITABLE,    /* others may write a directory above it */
+    NB_ANCHOR_UNREADABLE,         /* cannot be opened or examined */
+    NB_ANCHOR_BAD_KEY,            /* trust store: not an acceptable key, or too many */
+} nb_anchor_problem;
+
+/* What was refused and why: where names the file or the directory above
+ * it that failed the rule. */
+typedef struct {
+    nb_anchor_problem problem;
+    char where[4096];
+} nb_anchor_why;
+
+/* The problem in English, for the log and stderr. */
+const char *nb_anchor_problem_text(nb_anchor_problem problem);
+
+/* Opens a trust anchor or configuration file for reading (binary). NULL
+ * when it is missing or fails the rule; why says which. */
+FILE *nb_anchor_open_file(const char *path, nb_anchor_why *why);
+
+/* A trust directory under the same rule; its entries are opened with
+ * nb_anchor_dir_open_file, which holds each to the rule too (a key file
+ * is not followed if it is a link, must be regular, owned by root or this
+ * user, writable by no one else). */
+typedef struct nb_anchor_dir nb_anchor_dir;
+nb_anchor_dir *nb_anchor_dir_open(const char *path, nb_anchor_why *why);
+/* The next entry's name; NULL at the end. */
+const char *nb_anchor_dir_next(nb_anchor_dir *dir);
+FILE *nb_anchor_dir_open_file(nb_anchor_dir *dir, const char *name, nb_anchor_why *why);
+void nb_anchor_dir_close(nb_anchor_dir *dir);
+
+/* Opens the log file for appending: created with mode 0600 when new,
+ * never through a symbolic link (errno ELOOP then) and only a regular
+ * file. Returns the stream, or NULL with errno set. */
+FILE *nb_open_log_file(const char *path);
 
 /* The system configuration file and trust directory: /etc/nesbridge on
  * Linux, /Library/Application Support/nesbridge on macOS, the folder of

@@ -1,10 +1,8 @@
 #include "trust.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -69,24 +67,63 @@ static int key_acceptable(EVP_PKEY *key, int *is_rsa)
     return 0;
 }
 
-static void load_file(nb_trust_store *store, const char *path)
+const char *nb_anchor_problem_text(nb_anchor_problem problem)
 {
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return;
-    if (!nb_owner_only_writable(path, &st)) {
-        nb_log(NB_LOG_ERROR, "trust: %s may be written by others than its owner; ignored", path);
+    switch (problem) {
+    case NB_ANCHOR_OK:
+        return "acceptable";
+    case NB_ANCHOR_MISSING:
+        return "not there";
+    case NB_ANCHOR_LINK:
+        return "a symbolic link, never followed";
+    case NB_ANCHOR_WRONG_TYPE:
+        return "not a regular file or directory as expected";
+    case NB_ANCHOR_OWNER:
+        return "owned by another user (only root or this user count)";
+    case NB_ANCHOR_WRITABLE:
+        return "others than its owner may write it";
+    case NB_ANCHOR_PARENT_OWNER:
+        return "a directory above it is owned by another user";
+    case NB_ANCHOR_PARENT_WRITABLE:
+        return "others may write a directory above it";
+    case NB_ANCHOR_UNREADABLE:
+        return "cannot be opened or examined";
+    case NB_ANCHOR_BAD_KEY:
+        return "not a P-256 or RSA>=3072 public key, or too many keys";
+    }
+    return "refused";
+}
+
+typedef struct {
+    nb_trust_ignored_fn fn;
+    void *arg;
+} ignored_sink;
+
+static void ignored(const ignored_sink *sink, const char *path, const nb_anchor_why *why)
+{
+    nb_log(NB_LOG_ERROR, "trust: %s ignored: %s (%s)", path, nb_anchor_problem_text(why->problem),
+           why->where[0] != '\0' ? why->where : path);
+    if (sink->fn != NULL)
+        sink->fn(sink->arg, path, why);
+}
+
+static void load_file(nb_trust_store *store, nb_anchor_dir *dir, const char *name, const char *path,
+                      const ignored_sink *sink)
+{
+    nb_anchor_why why;
+    FILE *f = nb_anchor_dir_open_file(dir, name, &why);
+    if (f == NULL) {
+        if (why.problem != NB_ANCHOR_MISSING)
+            ignored(sink, path, &why);
         return;
     }
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return;
     EVP_PKEY *key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
     fclose(f);
     if (key == NULL || nb_trust_add_key(store, key) != 0) {
-        nb_log(NB_LOG_ERROR, "trust: %s is not a P-256 or RSA>=3072 public key, or too many keys; ignored",
-               path);
         EVP_PKEY_free(key);
+        why.problem = NB_ANCHOR_BAD_KEY;
+        snprintf(why.where, sizeof(why.where), "%s", path);
+        ignored(sink, path, &why);
         return;
     }
     nb_log(NB_LOG_INFO, "trust: key %s from %s", store->keys[store->count - 1].id, path);
@@ -111,47 +148,53 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void load_dir(nb_trust_store *store, const char *dir)
+static void load_dir(nb_trust_store *store, const char *dir, const ignored_sink *sink)
 {
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return;
-    if (!nb_owner_only_writable(dir, &st)) {
-        nb_log(NB_LOG_ERROR, "trust: directory %s may be written by others than its owner; ignored", dir);
+    nb_anchor_why why;
+    nb_anchor_dir *d = nb_anchor_dir_open(dir, &why);
+    if (d == NULL) {
+        if (why.problem != NB_ANCHOR_MISSING)
+            ignored(sink, dir, &why);
+        else
+            nb_log(NB_LOG_DEBUG, "trust: no directory %s", dir);
         return;
     }
     /* Keys load in name order, so that which key is dropped when there
      * are too many does not depend on the file system. */
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
     char *names[NB_TRUST_MAX_FILES];
     size_t count = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && count < NB_TRUST_MAX_FILES) {
-        size_t len = strlen(e->d_name);
-        if (len > 4 && strcmp(e->d_name + len - 4, ".pem") == 0 && (names[count] = strdup(e->d_name)) != NULL)
+    const char *name;
+    while ((name = nb_anchor_dir_next(d)) != NULL && count < NB_TRUST_MAX_FILES) {
+        size_t len = strlen(name);
+        if (len > 4 && strcmp(name + len - 4, ".pem") == 0 && (names[count] = strdup(name)) != NULL)
             count++;
     }
-    closedir(d);
     qsort(names, count, sizeof(names[0]), compare_names);
     for (size_t i = 0; i < count; i++) {
         char path[4096];
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) < sizeof(path))
-            load_file(store, path);
+            load_file(store, d, names[i], path, sink);
         free(names[i]);
     }
+    nb_anchor_dir_close(d);
 }
 
-nb_trust_store *nb_trust_load(const char *const dirs[], size_t dir_count)
+nb_trust_store *nb_trust_load_reporting(const char *const dirs[], size_t dir_count, nb_trust_ignored_fn on_ignored,
+                                        void *arg)
 {
     nb_trust_store *store = calloc(1, sizeof(*store));
     if (store == NULL)
         return NULL;
+    ignored_sink sink = {on_ignored, arg};
     for (size_t i = 0; i < dir_count; i++)
-        if (dirs[i] != NULL)
-            load_dir(store, dirs[i]);
+        if (dirs[i] != NULL && dirs[i][0] != '\0')
+            load_dir(store, dirs[i], &sink);
     return store;
+}
+
+nb_trust_store *nb_trust_load(const char *const dirs[], size_t dir_count)
+{
+    return nb_trust_load_reporting(dirs, dir_count, NULL, NULL);
 }
 
 void nb_trust_free(nb_trust_store *store)

@@ -3,8 +3,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "anchor_fixture.h"
 #include "config.h"
 #include "testutil.h"
+
+/* A file path in a scratch directory whose ancestors pass the rule of
+ * platform.h (anchor_fixture.h); 0 when there is none (said on stderr). */
+static char scratch[4096];
+
+static int scratch_file(char *path, size_t size, const char *name)
+{
+    if (scratch[0] == '\0' && !anchor_scratch("config", scratch, sizeof(scratch)))
+        return 0;
+    snprintf(path, size, "%s/%s", scratch, name);
+    return 1;
+}
 
 static void write_file(const char *path, const char *text, mode_t mode)
 {
@@ -17,9 +30,9 @@ static void write_file(const char *path, const char *text, mode_t mode)
 
 START_TEST(reads_settings)
 {
-    char path[] = "/tmp/nb-config-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
+    char path[4200];
+    if (!scratch_file(path, sizeof(path), "reads.conf"))
+        return;
     write_file(path,
                "# demo\n  allow_origin = http://localhost:8443  \n\nlog_level=debug\n"
                "trust_dir = /etc/nesbridge/trust\n",
@@ -38,9 +51,9 @@ END_TEST
 
 START_TEST(refuses_bad_files)
 {
-    char path[] = "/tmp/nb-config-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
+    char path[4200];
+    if (!scratch_file(path, sizeof(path), "bad.conf"))
+        return;
     nb_config cfg;
     char err[256];
     const char *bad[] = {"frobnicate = 1\n", "allow_origin = localhost\n", "log_level = loud\n",
@@ -52,7 +65,7 @@ START_TEST(refuses_bad_files)
     }
     write_file(path, "allow_origin = http://localhost:1\n", 0666);
     ck_assert_int_eq(nb_config_load(&cfg, path, err, sizeof(err)), -1);
-    ck_assert_ptr_nonnull(strstr(err, "written by others"));
+    ck_assert_ptr_nonnull(strstr(err, "may write it"));
     unlink(path);
     /* A missing file is the default configuration. */
     ck_assert_int_eq(nb_config_load(&cfg, path, err, sizeof(err)), 0);
@@ -63,12 +76,96 @@ START_TEST(refuses_bad_files)
 }
 END_TEST
 
+/* The configuration is planted no more than a key: a link, a file of
+ * another user, or a file below a directory others may write is refused,
+ * and the host runs with the defaults. */
+START_TEST(a_symlinked_file_is_refused)
+{
+    char real[4200], link[4200];
+    if (!scratch_file(real, sizeof(real), "real.conf") || !scratch_file(link, sizeof(link), "link.conf"))
+        return;
+    write_file(real, "allow_origin = http://localhost:1\n", 0600);
+    ck_assert_int_eq(symlink(real, link), 0);
+    nb_config cfg;
+    char err[4400];
+    nb_anchor_why why;
+    ck_assert_int_eq(nb_config_load_why(&cfg, link, err, sizeof(err), &why), -1);
+    ck_assert_int_eq(why.problem, NB_ANCHOR_LINK);
+    ck_assert_ptr_nonnull(strstr(err, "symbolic link"));
+    ck_assert_uint_eq(cfg.extra_origin_count, 0);
+    ck_assert_int_eq(nb_config_load(&cfg, real, err, sizeof(err)), 0);
+    ck_assert_uint_eq(cfg.extra_origin_count, 1);
+    nb_config_free(&cfg);
+    unlink(link);
+    unlink(real);
+}
+END_TEST
+
+START_TEST(a_file_below_a_loose_directory_is_refused)
+{
+    char dir[4200], path[4300];
+    if (!scratch_file(dir, sizeof(dir), "loose"))
+        return;
+    const mode_t modes[] = {0777, 01777, 0775};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        mkdir(dir, 0700);
+        ck_assert_int_eq(chmod(dir, modes[i]), 0);
+        snprintf(path, sizeof(path), "%s/nesbridge.conf", dir);
+        write_file(path, "allow_origin = http://localhost:1\n", 0600);
+        nb_config cfg;
+        char err[4400];
+        nb_anchor_why why;
+        ck_assert_int_eq(nb_config_load_why(&cfg, path, err, sizeof(err), &why), -1);
+        ck_assert_int_eq(why.problem, NB_ANCHOR_PARENT_WRITABLE);
+        ck_assert_str_eq(why.where, dir);
+        ck_assert_ptr_nonnull(strstr(err, "others may write a directory above it"));
+        ck_assert_int_eq(chmod(dir, 0755), 0);
+        ck_assert_int_eq(nb_config_load(&cfg, path, err, sizeof(err)), 0);
+        nb_config_free(&cfg);
+        unlink(path);
+        rmdir(dir);
+    }
+}
+END_TEST
+
+START_TEST(a_file_of_another_user_is_refused)
+{
+    char path[4200];
+    if (!scratch_file(path, sizeof(path), "theirs.conf"))
+        return;
+    if (geteuid() != 0) {
+        fprintf(stderr, "note: not root, cannot give a file to another user; test not run\n");
+        return;
+    }
+    write_file(path, "allow_origin = http://localhost:1\n", 0644);
+    ck_assert_int_eq(chown(path, 65534, 65534), 0);
+    nb_config cfg;
+    char err[4400];
+    nb_anchor_why why;
+    ck_assert_int_eq(nb_config_load_why(&cfg, path, err, sizeof(err), &why), -1);
+    ck_assert_int_eq(why.problem, NB_ANCHOR_OWNER);
+    ck_assert_ptr_nonnull(strstr(err, "owned by another user"));
+    unlink(path);
+}
+END_TEST
+
+static void drop_scratch(void)
+{
+    if (scratch[0] != '\0')
+        anchor_remove(scratch);
+    scratch[0] = '\0';
+}
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, NULL, drop_scratch);
     tcase_add_test(tc, reads_settings);
     tcase_add_test(tc, refuses_bad_files);
+    tcase_add_test(tc, a_symlinked_file_is_refused);
+    tcase_add_test(tc, a_file_below_a_loose_directory_is_refused);
+    tcase_add_test(tc, a_file_of_another_user_is_refused);
     suite_add_tcase(s, tc);
     return s;
 }
