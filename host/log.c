@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +24,9 @@ int nb_log_open(const char *level_name, const char *file)
         current_level = NB_LOG_DEBUG;
     if (current_level == NB_LOG_OFF || file == NULL)
         return 0;
-    log_stream = fopen(file, "a");
+    log_stream = nb_open_log_file(file);
+    if (log_stream == NULL && errno == ELOOP)
+        fprintf(stderr, "nesbridge-host: the log file %s is a symbolic link; refused, it is never followed\n", file);
     return log_stream != NULL ? 0 : -1;
 }
 
@@ -56,26 +59,35 @@ void nb_log(nb_log_level level, const char *fmt, ...)
     fflush(out);
 }
 
+/* A secret command or response is shown as its header (or status word)
+ * and this, whatever its length: the length of a PIN is a secret too. */
+#define WITHHELD "[data withheld]"
+
 void nb_log_apdu(const char *what, const uint8_t *bytes, size_t len, int secret)
 {
     if (!nb_log_enabled(NB_LOG_DEBUG))
         return;
-    /* At most the header plus 64 bytes, so that logs stay readable. */
     char hex[2 * 68 + 1];
-    size_t shown = secret ? (len < 4 ? len : 4) : (len < 68 ? len : 68);
+    if (secret) {
+        nb_hex_encode(bytes, len < 4 ? len : 4, hex);
+        nb_log(NB_LOG_DEBUG, "%s %s " WITHHELD, what, hex);
+        return;
+    }
+    /* At most the header plus 64 bytes, so that logs stay readable. */
+    size_t shown = len < 68 ? len : 68;
     nb_hex_encode(bytes, shown, hex);
-    nb_log(NB_LOG_DEBUG, "%s %s%s (%zu bytes)", what, hex,
-           secret && len > shown ? " [data withheld]" : (len > shown ? "..." : ""), len);
+    nb_log(NB_LOG_DEBUG, "%s %s%s (%zu bytes)", what, hex, len > shown ? "..." : "", len);
 }
 
 void nb_log_response(const char *what, const uint8_t *bytes, size_t len, int secret)
 {
     if (!nb_log_enabled(NB_LOG_DEBUG))
         return;
-    if (secret && len >= 2) {
-        char sw[5];
-        nb_hex_encode(bytes + len - 2, 2, sw);
-        nb_log(NB_LOG_DEBUG, "%s [data withheld] SW %s (%zu bytes)", what, sw, len);
+    if (secret) {
+        char sw[5] = "";
+        if (len >= 2)
+            nb_hex_encode(bytes + len - 2, 2, sw);
+        nb_log(NB_LOG_DEBUG, "%s " WITHHELD " SW %s", what, len >= 2 ? sw : "none");
         return;
     }
     nb_log_apdu(what, bytes, len, secret);
