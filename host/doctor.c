@@ -121,15 +121,107 @@ static void check_pcsc(doctor *d, const nb_backend *backend)
     backend->release(backend->self, ctx);
 }
 
+/* Why a trust anchor or the configuration was refused, in the reader's
+ * language. */
+static const char *anchor_reason(const doctor *d, nb_anchor_problem problem)
+{
+    switch (problem) {
+    case NB_ANCHOR_LINK:
+        return nb_doctor_say(d, "sembolik bağlantı; izlenmez", "a symbolic link, never followed");
+    case NB_ANCHOR_WRONG_TYPE:
+        return nb_doctor_say(d, "beklenen türde değil (dosya ya da klasör)", "not the expected kind (file or directory)");
+    case NB_ANCHOR_OWNER:
+        return nb_doctor_say(d, "başka bir kullanıcıya ait (yalnızca root ya da bu kullanıcı geçerli)",
+                             "owned by another user (only root or this user count)");
+    case NB_ANCHOR_WRITABLE:
+        return nb_doctor_say(d, "sahibinden başkaları yazabiliyor", "others than its owner may write it");
+    case NB_ANCHOR_PARENT_OWNER:
+        return nb_doctor_say(d, "üstündeki bir klasör başka bir kullanıcıya ait", "a directory above it is owned by another user");
+    case NB_ANCHOR_PARENT_WRITABLE:
+        return nb_doctor_say(d, "üstündeki bir klasöre başkaları yazabiliyor", "others may write a directory above it");
+    case NB_ANCHOR_UNREADABLE:
+        return nb_doctor_say(d, "açılamıyor ya da incelenemiyor", "cannot be opened or examined");
+    case NB_ANCHOR_BAD_KEY:
+        return nb_doctor_say(d, "P-256 ya da RSA>=3072 açık anahtarı değil, ya da anahtar sayısı çok",
+                             "not a P-256 or RSA>=3072 public key, or too many keys");
+    case NB_ANCHOR_OK:
+    case NB_ANCHOR_MISSING:
+        break;
+    }
+    return nb_doctor_say(d, "reddedildi", "refused");
+}
+
+/* One report line for a refused file or directory: what, why, and where
+ * the rule failed when that is a directory above it. */
+static void report_refused(doctor *d, const char *area, const char *label, const char *path, const nb_anchor_why *why)
+{
+    char what[2 * 4096 + 512];
+    if (why->where[0] != '\0' && strcmp(why->where, path) != 0)
+        snprintf(what, sizeof(what), "%s %s: %s (%s)", label, path, anchor_reason(d, why->problem), why->where);
+    else
+        snprintf(what, sizeof(what), "%s %s: %s", label, path, anchor_reason(d, why->problem));
+    const char *fix =
+        why->problem == NB_ANCHOR_BAD_KEY
+            ? nb_doctor_say(d, "dosyayı kaldırınız ya da Kamu SM'nin açık anahtarıyla değiştiriniz",
+                            "remove the file or replace it with the authority's public key")
+            : nb_doctor_say(d, "dosyayı ve üstündeki klasörleri root'a (ya da size) ait, yalnızca sahibinin yazabileceği kılınız; bağlantı yerine dosyanın kendisini koyunuz",
+                            "make the file and every directory above it owned by root (or you) and writable by the owner only; put the file itself, not a link");
+    nb_doctor_report(d, area, 0, what, fix);
+}
+
+typedef struct {
+    doctor *d;
+    char lines[NB_TRUST_MAX_KEYS][4096];
+    nb_anchor_why whys[NB_TRUST_MAX_KEYS];
+    size_t count;
+} refused_list;
+
+static void note_refused(void *arg, const char *path, const nb_anchor_why *why)
+{
+    refused_list *list = arg;
+    if (list->count == NB_TRUST_MAX_KEYS)
+        return;
+    snprintf(list->lines[list->count], sizeof(list->lines[0]), "%s", path);
+    list->whys[list->count++] = *why;
+}
+
 static void check_trust(doctor *d, const nb_config *config)
 {
     const char *dirs[] = {nb_system_trust_dir(), config != NULL ? config->trust_dir : NULL};
-    nb_trust_store *store = nb_trust_load(dirs, 2);
+    refused_list *refused = calloc(1, sizeof(*refused));
+    nb_trust_store *store = nb_trust_load_reporting(dirs, 2, refused != NULL ? note_refused : NULL, refused);
     size_t n = nb_trust_count(store);
     nb_trust_free(store);
     char what[256];
     snprintf(what, sizeof(what), "%zu %s", n, nb_doctor_say(d, "Kamu SM anahtarı güvenilir", "authority key(s) trusted"));
     nb_doctor_report(d, "trust", n > 0, what, nb_doctor_trust_fix(d));
+    /* Each key file or directory that was refused, after the count. */
+    for (size_t i = 0; refused != NULL && i < refused->count; i++)
+        report_refused(d, "trust", nb_doctor_say(d, "yok sayıldı:", "ignored:"), refused->lines[i], &refused->whys[i]);
+    free(refused);
+}
+
+/* The configuration file, when it was refused: the host runs with the
+ * defaults then (and says so on stderr). */
+static void check_config(doctor *d)
+{
+    const char *path = nb_config_path();
+    nb_config cfg;
+    nb_anchor_why why;
+    char err[4096 + 256] = "";
+    if (nb_config_load_why(&cfg, path, err, sizeof(err), &why) == 0) {
+        nb_config_free(&cfg);
+        return;
+    }
+    if (why.problem != NB_ANCHOR_OK) {
+        report_refused(d, "config", nb_doctor_say(d, "yapılandırma yok sayıldı:", "configuration ignored:"), path, &why);
+        return;
+    }
+    char what[sizeof(err) + 64];
+    snprintf(what, sizeof(what), "%s %s", nb_doctor_say(d, "yapılandırma yok sayıldı:", "configuration ignored:"), err);
+    nb_doctor_report(d, "config", 0, what,
+                     nb_doctor_say(d, "dosyadaki satırı düzeltiniz (docs/protocol.md, Configuration file)",
+                                   "fix that line of the file (docs/protocol.md, Configuration file)"));
 }
 
 int nb_doctor_run(int json, const char *self_path, const nb_config *config, const nb_backend *backend)
@@ -148,6 +240,7 @@ int nb_doctor_run(int json, const char *self_path, const nb_config *config, cons
     nb_doctor_report(&d, "host", nb_is_executable(self_path), what, nb_doctor_host_fix);
     nb_doctor_check_browsers(&d);
     check_pcsc(&d, backend);
+    check_config(&d);
     check_trust(&d, config);
     if (json) {
         cJSON_AddBoolToObject(d.report, "ok", d.problems == 0);
