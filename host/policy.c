@@ -47,9 +47,11 @@ int nb_policy_plain_transmit(const nb_apdu *apdu, const char **why)
         return 0;
     }
     if (apdu->ins == NB_INS_VERIFY) {
-        if (apdu->apdu_case == 1)
-            return 1; /* retry counter query; spends no try */
-        *why = "VERIFY other than a bare retry-counter query (no data, no Le) needs a signed script";
+        /* P1=00 asks for the retry counter and spends no try; P1=FF would
+         * reset the security status, logging other programs out. */
+        if (apdu->apdu_case == 1 && apdu->p1 == 0x00)
+            return 1;
+        *why = "VERIFY other than a bare retry-counter query (P1=00, no data, no Le) needs a signed script";
         return 0;
     }
     if (ins_in(apdu->ins, read_only_ins, sizeof(read_only_ins)))

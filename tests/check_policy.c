@@ -45,6 +45,11 @@ START_TEST(changing_commands_are_refused)
     const uint8_t reserved_cla[] = {0x20, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00};
     const uint8_t manage_channel[] = {0x00, 0x70, 0x00, 0x00, 0x01};
     const uint8_t terminate[] = {0x00, 0xE6, 0x00, 0x00};
+    /* P1=FF "resets the security status": it logs other programs out. */
+    const uint8_t verify_reset_status[] = {0x00, 0x20, 0xFF, 0x81};
+    const uint8_t verify_other_p1[] = {0x00, 0x20, 0x01, 0x81};
+    ck_assert(!allowed(verify_reset_status, sizeof(verify_reset_status)));
+    ck_assert(!allowed(verify_other_p1, sizeof(verify_other_p1)));
     ck_assert(!allowed(verify_pin, sizeof(verify_pin)));
     ck_assert(!allowed(verify_le, sizeof(verify_le)));
     ck_assert(!allowed(change, sizeof(change)));

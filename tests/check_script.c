@@ -17,6 +17,7 @@
 #include "hex.h"
 #include "nonce.h"
 #include "script.h"
+#include "log.h"
 #include "testutil.h"
 #include "trust.h"
 
@@ -460,6 +461,209 @@ START_TEST(new_pin_on_a_pinpad)
 }
 END_TEST
 
+/* Every check that can fail without the card runs before the first APDU,
+ * the signature first: a forged script with a bad PIN is bad-signature. */
+START_TEST(the_signature_is_checked_first)
+{
+    char nonce[65];
+    get_nonce(handle, nonce);
+    char *json = strdup(script_json(nonce, ATR_HEX, fake_now + 60, "[" NEW_PIN_STEP "]"));
+    cJSON *r = run(stranger_key, json, ",\"new_pin\":\"12345678901234567\",\"new_pin_confirm\":\"1\"");
+    ck_assert_str_eq(code(r), "unknown-key");
+    cJSON_Delete(r);
+    free(json);
+    ck_assert_str_eq(fake.events, "");
+}
+END_TEST
+
+#define PINPAD_STEP(pad)                                                                      \
+    "[" SELECT_STEP ",{\"new_pin\":{\"apdu_prefix\":\"00240181\",\"min_len\":6,\"max_len\":8,"     \
+    "\"charset\":\"digits\",\"confirm\":true" pad "},\"expect\":[\"9000\"]}]"
+
+static void give_a_pinpad(void)
+{
+    const uint8_t features[] = {0x07, 0x04, 0x42, 0x33, 0x00, 0x07};
+    memcpy(fake.features, features, sizeof(features));
+    fake.features_len = sizeof(features);
+    fake.pinpad_code = 0x42330007;
+}
+
+/* A pinpad step whose field the PIN_MODIFY structure cannot carry (no
+ * pad_to, or over 15 bytes: bmPINBlockString has four bits for it) is
+ * refused before anything reaches the card, and the nonce stays good. */
+START_TEST(a_pinpad_step_the_reader_cannot_do_is_refused_first)
+{
+    give_a_pinpad();
+    const char *pads[] = {"", ",\"pad_to\":16,\"pad_byte\":\"FF\""};
+    for (size_t i = 0; i < 2; i++) {
+        char nonce[65];
+        get_nonce(handle, nonce);
+        char *json = strdup(script_json(nonce, ATR_HEX, fake_now + 60, i == 0 ? PINPAD_STEP("")
+                                                                          : PINPAD_STEP(",\"pad_to\":16,\"pad_byte\":\"FF\"")));
+        cJSON *r = run(ec_key, json, ",\"pinpad\":true");
+        ck_assert_msg(strcmp(code(r), "script-invalid") == 0, "pad %s: %s", pads[i], code(r));
+        cJSON_Delete(r);
+        ck_assert_str_eq(fake.events, "");
+        free(json);
+    }
+    /* 15 fits: bmPINBlockString 0x0F, and the APDU template's Lc 15. */
+    char nonce[65];
+    get_nonce(handle, nonce);
+    cJSON *r = run(ec_key, script_json(nonce, ATR_HEX, fake_now + 60, PINPAD_STEP(",\"pad_to\":15,\"pad_byte\":\"FF\"")),
+                   ",\"pinpad\":true");
+    ck_assert_str_eq(code(r), "ok");
+    cJSON_Delete(r);
+    ck_assert_uint_eq(fake.last_control[3], 0x0F);
+    ck_assert_uint_eq(fake.last_control[28], 15);
+}
+END_TEST
+
+/* The holder cancels on the pinpad, or does not type: the page hears
+ * pin-cancelled or pin-timeout, and the transaction ends with a reset so
+ * that nothing the script opened on the card survives. */
+START_TEST(pinpad_cancel_and_timeout_reset_the_card)
+{
+    give_a_pinpad();
+    const struct {
+        uint16_t sw;
+        const char *code;
+    } cases[] = {{0x6401, "pin-cancelled"}, {0x6400, "pin-timeout"}};
+    for (size_t i = 0; i < 2; i++) {
+        fake.pinpad_sw = cases[i].sw;
+        fake.events[0] = '\0';
+        char nonce[65];
+        get_nonce(handle, nonce);
+        cJSON *r = run(ec_key, script_json(nonce, ATR_HEX, fake_now + 60, PINPAD_STEP(",\"pad_to\":8,\"pad_byte\":\"FF\"")),
+                       ",\"pinpad\":true");
+        ck_assert_str_eq(code(r), cases[i].code);
+        const cJSON *detail = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "error"), "detail");
+        ck_assert_int_eq(cJSON_GetObjectItem(detail, "stopped_at")->valueint, 1);
+        cJSON_Delete(r);
+        ck_assert_str_eq(fake.events, "BTA4CE1");
+    }
+}
+END_TEST
+
+/* A script that does not complete ends its transaction with a reset; one
+ * that completes leaves the card as it is. */
+START_TEST(an_incomplete_script_resets_the_card)
+{
+    fake.responder = picky_card;
+    char nonce[65];
+    get_nonce(handle, nonce);
+    cJSON *r = run(ec_key, script_json(nonce, ATR_HEX, fake_now + 60,
+                                       "[" SELECT_STEP ",{\"apdu\":\"00200081\",\"expect\":[\"9000\"]}]"), "");
+    ck_assert(cJSON_IsFalse(result(r, "completed")));
+    cJSON_Delete(r);
+    ck_assert_str_eq(fake.events, "BTA4T20E1");
+    fake.events[0] = '\0';
+    get_nonce(handle, nonce);
+    r = run(ec_key, script_json(nonce, ATR_HEX, fake_now + 60, "[" SELECT_STEP "]"), "");
+    ck_assert(cJSON_IsTrue(result(r, "completed")));
+    cJSON_Delete(r);
+    ck_assert_str_eq(fake.events, "BTA4E0");
+}
+END_TEST
+
+/* Another program holds the card: the script waits at most the card
+ * timeout, nothing is sent, and the nonce is not spent. */
+START_TEST(a_held_card_spends_no_nonce)
+{
+    nb_config config = {.card_timeout_ms = 150};
+    session.config = &config;
+    fake.begin_blocks = 1;
+    char nonce[65];
+    get_nonce(handle, nonce);
+    char *json = strdup(script_json(nonce, ATR_HEX, fake_now + 60, "[" SELECT_STEP "]"));
+    cJSON *r = run(ec_key, json, "");
+    ck_assert_str_eq(code(r), "sharing-violation");
+    cJSON_Delete(r);
+    ck_assert_int_eq(fake.transmit_calls, 0);
+    pthread_mutex_lock(&fake.lock);
+    fake.begin_release = 1;
+    pthread_cond_broadcast(&fake.cond);
+    pthread_mutex_unlock(&fake.lock);
+    for (int i = 0; i < 500 && strstr(fake.events, "BE0") == NULL; i++)
+        usleep(2000);
+    r = run(ec_key, json, "");
+    ck_assert_str_eq(code(r), "ok");
+    cJSON_Delete(r);
+    free(json);
+    session.config = NULL;
+}
+END_TEST
+
+/* A VERIFY of the PUK that the script leaves unmarked is secret all the
+ * same: the policy classes it so. Its data is withheld from the result and
+ * from the debug log, and so is the data a secret step's 61xx leaves: the
+ * script fetches it itself (GET RESPONSE inside its transaction). */
+static size_t card_with_more_data(const uint8_t *cmd, size_t len, uint8_t *resp, void *arg)
+{
+    (void)len;
+    (void)arg;
+    if (cmd[1] == 0x88) {
+        memcpy(resp, "\x61\x04", 2);
+        return 2;
+    }
+    if (cmd[1] == 0xC0) {
+        memcpy(resp, "\xC0\xFF\xEE\x42\x90\x00", 6);
+        return 6;
+    }
+    memcpy(resp, "\x90\x00", 2);
+    return 2;
+}
+
+static int log_holds(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    return strstr(text, needle) != NULL;
+}
+
+START_TEST(secret_steps_by_policy_and_their_follow_ups)
+{
+    fake.responder = card_with_more_data;
+    char log_dir[] = "build/tests/script-log-XXXXXX", log_path[128];
+    ck_assert_ptr_nonnull(mkdtemp(log_dir));
+    snprintf(log_path, sizeof(log_path), "%s/host.log", log_dir);
+    ck_assert_int_eq(nb_log_open("debug", log_path), 0);
+    char nonce[65];
+    get_nonce(handle, nonce);
+    cJSON *r = run(ec_key, script_json(nonce, ATR_HEX, fake_now + 60,
+                                       "[{\"apdu\":\"0020008208A1A2A3A4A5A6A7A8\",\"expect\":[\"9000\"],\"secret\":false},"
+                                       "{\"apdu\":\"0088000008B1B2B3B4B5B6B7B800\",\"expect\":[\"9000\"]}]"), "");
+    nb_log_close();
+    ck_assert_str_eq(code(r), "ok");
+    ck_assert(cJSON_IsTrue(result(r, "completed")));
+    const cJSON *steps = result(r, "steps");
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(steps, 0), "data")));
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(steps, 1), "data")));
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(steps, 1), "sw")->valuestring, "9000");
+    cJSON_Delete(r);
+    /* GET RESPONSE ran inside the transaction, before it ended. */
+    ck_assert_str_eq(fake.events, "BT20T88TC0E0");
+    ck_assert(log_holds(log_path, "[data withheld]"));
+    ck_assert(!log_holds(log_path, "A1A2A3A4"));
+    ck_assert(!log_holds(log_path, "B1B2B3B4"));
+    ck_assert(!log_holds(log_path, "C0FFEE42"));
+    /* The same VERIFY through transmit: refused, and never logged. */
+    ck_assert_int_eq(nb_log_open("debug", log_path), 0);
+    char args[128];
+    snprintf(args, sizeof(args), "{\"handle\":%d,\"apdu\":\"0020008208A1A2A3A4A5A6A7A8\"}", handle);
+    r = call("transmit", args);
+    nb_log_close();
+    ck_assert_str_eq(code(r), "not-allowed");
+    cJSON_Delete(r);
+    ck_assert(!log_holds(log_path, "A1A2A3A4"));
+    unlink(log_path);
+    rmdir(log_dir);
+}
+END_TEST
+
 START_TEST(nonce_lifecycle)
 {
     nb_nonce_table t;
@@ -549,6 +753,12 @@ static Suite *script_suite(void)
     tcase_add_test(tc, card_removed_mid_script);
     tcase_add_test(tc, new_pin_checks_and_wiping);
     tcase_add_test(tc, new_pin_on_a_pinpad);
+    tcase_add_test(tc, the_signature_is_checked_first);
+    tcase_add_test(tc, a_pinpad_step_the_reader_cannot_do_is_refused_first);
+    tcase_add_test(tc, pinpad_cancel_and_timeout_reset_the_card);
+    tcase_add_test(tc, an_incomplete_script_resets_the_card);
+    tcase_add_test(tc, a_held_card_spends_no_nonce);
+    tcase_add_test(tc, secret_steps_by_policy_and_their_follow_ups);
     tcase_add_test(tc, nonce_lifecycle);
     tcase_add_test(tc, trust_store_rules);
     tcase_add_test(tc, base64_is_strict);
