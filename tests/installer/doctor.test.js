@@ -15,10 +15,36 @@ const BUILD = path.resolve(process.env.NB_BUILD || path.join(ROOT, "build"));
 const HOST = path.join(BUILD, "nesbridge-host");
 const MANIFEST = "tr.gov.kamusm.nesbridge.json";
 
+/* The first directory from dir up to "/" that another user owns or that
+ * group or others may write, or null: the host trusts no key or
+ * configuration below such a one (docs/protocol.md, Trust store). */
+function looseAbove(dir) {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const st = fs.statSync(d);
+    if ((st.uid !== 0 && st.uid !== process.geteuid()) || (st.mode & 0o022) !== 0) return d;
+    if (d === path.dirname(d)) return null;
+  }
+}
+
+/* Where the set-ups go: the build tree, else $HOME, if nothing above is
+ * loose (a checkout under /tmp is: /tmp is world-writable). */
+const SCRATCH = (() => {
+  for (const base of [path.join(BUILD, "doctor-tests"), path.join(os.homedir(), ".cache", "nesbridge-doctor-tests")]) {
+    try {
+      fs.mkdirSync(base, { recursive: true, mode: 0o755 });
+      fs.chmodSync(base, 0o755);
+      if (looseAbove(base) === null) return base;
+    } catch (e) { /* try the next */ }
+  }
+  return null;
+})();
+const NO_SCRATCH = SCRATCH === null && "no directory whose ancestors only root or this user may write (checkout under /tmp?); the host would rightly refuse every set-up";
+
 /* A home with Chromium and Firefox, a host installed by the installer, and
  * a trusted key through a configuration file. */
 function goodHome() {
-  const top = fs.mkdtempSync(path.join(os.tmpdir(), "nb-doctor-"));
+  const top = fs.mkdtempSync(path.join(SCRATCH, "nb-doctor-"));
+  fs.chmodSync(top, 0o755);
   const home = path.join(top, "home");
   fs.mkdirSync(path.join(home, ".config", "chromium"), { recursive: true });
   fs.mkdirSync(path.join(home, ".mozilla"), { recursive: true });
@@ -40,7 +66,7 @@ function doctor(setup, extraEnv, json) {
 
 const chromiumManifest = (s) => path.join(s.home, ".config", "chromium", "NativeMessagingHosts", MANIFEST);
 
-test("doctor: a good set-up passes, in English, Turkish and JSON", () => {
+test("doctor: a good set-up passes, in English, Turkish and JSON", { skip: NO_SCRATCH }, () => {
   const s = goodHome();
   const r = doctor(s);
   assert.strictEqual(r.code, 0, r.out);
@@ -67,10 +93,35 @@ const breakages = [
   ["no browser", (s) => { fs.rmSync(path.join(s.home, ".config"), { recursive: true }); fs.rmSync(path.join(s.home, ".mozilla"), { recursive: true }); }, /no supported browser found/, /install Firefox or Chromium/],
   ["no trusted key", (s) => fs.writeFileSync(s.conf, ""), /0 authority key\(s\) trusted/, /reinstall nesbridge/],
   ["pcscd unreachable", (s) => { s.env = { PCSCLITE_CSOCK_NAME: "/nonexistent/pcscd.comm" }; }, /pcscd\) cannot be reached/, /systemctl start pcscd/],
+  /* Issue 14: what is not trusted is named, with why. */
+  ["a key file that is a link", (s) => fs.symlinkSync(path.join(s.top, "trust", "k.pem"), path.join(s.top, "trust", "l.pem")),
+    /ignored: .*\/trust\/l\.pem: a symbolic link, never followed/, /writable by the owner only; put the file itself, not a link/],
+  ["a key file others may write", (s) => fs.chmodSync(path.join(s.top, "trust", "k.pem"), 0o666),
+    /0 authority key\(s\) trusted[^]*ignored: .*\/trust\/k\.pem: others than its owner may write it/, /owned by root \(or you\)/],
+  ["a file in the trust directory that is no key", (s) => fs.writeFileSync(path.join(s.top, "trust", "x.pem"), "no key\n", { mode: 0o644 }),
+    /ignored: .*\/trust\/x\.pem: not a P-256 or RSA>=3072 public key/, /replace it with the authority's public key/],
+  ["a trust directory that is a link", (s) => { fs.renameSync(path.join(s.top, "trust"), path.join(s.top, "real")); fs.symlinkSync("real", path.join(s.top, "trust")); },
+    /ignored: .*\/trust: a symbolic link, never followed/, /not a link/],
+  ["a directory above that others may write", (s) => fs.chmodSync(s.top, 0o777),
+    /configuration ignored: .*nesbridge\.conf: others may write a directory above it \(.*nb-doctor-[^)]*\)/, /writable by the owner only/],
+  ["a configuration file that is a link", (s) => { fs.renameSync(s.conf, s.conf + ".real"); fs.symlinkSync(s.conf + ".real", s.conf); },
+    /configuration ignored: .*nesbridge\.conf: a symbolic link, never followed/, /not a link/],
+  ["a configuration file with an unknown key", (s) => fs.appendFileSync(s.conf, "frobnicate = 1\n"),
+    /configuration ignored: .*nesbridge\.conf:2: frobnicate: unknown key/, /fix that line/],
 ];
+/* Another user's files: only root can make them here. */
+if (process.geteuid() === 0) {
+  breakages.push(
+    ["a trust directory of another user", (s) => fs.chownSync(path.join(s.top, "trust"), 65534, 65534),
+      /ignored: .*\/trust: owned by another user/, /owned by root \(or you\)/],
+    ["a key file of another user", (s) => fs.chownSync(path.join(s.top, "trust", "k.pem"), 65534, 65534),
+      /ignored: .*\/trust\/k\.pem: owned by another user/, /owned by root/],
+    ["a directory above owned by another user", (s) => fs.chownSync(s.top, 65534, 65534),
+      /configuration ignored: .*: a directory above it is owned by another user/, /owned by root/]);
+}
 
 for (const [name, breakIt, problem, fix] of breakages) {
-  test("doctor names it: " + name, () => {
+  test("doctor names it: " + name, { skip: NO_SCRATCH }, () => {
     const s = goodHome();
     breakIt(s);
     const r = doctor(s, s.env);
@@ -81,10 +132,26 @@ for (const [name, breakIt, problem, fix] of breakages) {
   });
 }
 
+/* The same reasons in Turkish, and in the JSON report: the count of
+ * trusted keys first, then one item per file refused. */
+test("doctor names what it ignored in Turkish and in JSON", { skip: NO_SCRATCH }, () => {
+  const s = goodHome();
+  fs.symlinkSync(path.join(s.top, "trust", "k.pem"), path.join(s.top, "trust", "l.pem"));
+  const tr = doctor(s, { LANG: "tr_TR.UTF-8" });
+  assert.strictEqual(tr.code, 1, tr.out);
+  assert.match(tr.out, /yok sayıldı: .*\/l\.pem: sembolik bağlantı; izlenmez/);
+  const j = JSON.parse(doctor(s, {}, true).out);
+  const trust = j.checks.filter((c) => c.area === "trust");
+  assert.deepStrictEqual(trust.map((c) => c.ok), [true, false]);
+  assert.strictEqual(trust[0].what, "1 authority key(s) trusted");
+  assert.match(trust[1].what, /^ignored: .*\/l\.pem: a symbolic link, never followed$/);
+  fs.rmSync(s.top, { recursive: true, force: true });
+});
+
 /* install.sh and doctor read one table (installer/browsers-linux.tsv): a
  * home with every browser of it, and a space in its path, ends with a
  * good manifest for each, under the table's name. */
-test("doctor and install.sh agree on every browser of the shared table", () => {
+test("doctor and install.sh agree on every browser of the shared table", { skip: NO_SCRATCH }, () => {
   const rows = fs.readFileSync(path.join(ROOT, "installer", "browsers-linux.tsv"), "utf8").split("\n")
     .filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split("\t"))
     .filter((r) => r[3] !== "-");
