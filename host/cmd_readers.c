@@ -101,7 +101,7 @@ nb_error nb_cmd_hello(nb_session *s, const cJSON *args, nb_outcome *out)
     cJSON *features = cJSON_AddArrayToObject(result, "features");
     static const char *const feature_names[] = {"wait-for-change", "cancel", "get-response",
                                                 "pinpad-detect", "transactions"};
-    for (size_t i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
+    for (size_t i = 0; features != NULL && i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
         cJSON_AddItemToArray(features, cJSON_CreateString(feature_names[i]));
     out->result = result;
     return NB_OK;
@@ -220,7 +220,8 @@ nb_error nb_cmd_list_readers(nb_session *s, const cJSON *args, nb_outcome *out)
     for (size_t i = 0; i < n; i++) {
         cJSON *entry = reader_entry(&states[i]);
         add_pinpad_features(s, ctx, states[i].reader, entry);
-        cJSON_AddItemToArray(readers, entry);
+        if (!cJSON_AddItemToArray(readers, entry))
+            cJSON_Delete(entry); /* out of memory: nb_dispatch answers internal-error */
     }
     out->result = result;
     return NB_OK;
@@ -246,7 +247,8 @@ static nb_error wait_result(nb_reader_state *states, size_t n, int readers_chang
     for (size_t i = 0; i < n; i++) {
         cJSON *entry = reader_entry(&states[i]);
         cJSON_AddBoolToObject(entry, "changed", (states[i].event_state & NB_STATE_CHANGED) != 0);
-        cJSON_AddItemToArray(readers, entry);
+        if (!cJSON_AddItemToArray(readers, entry))
+            cJSON_Delete(entry); /* out of memory: nb_dispatch answers internal-error */
     }
     out->result = result;
     return NB_OK;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonguard.h"
 #include "log.h"
 #include "origin.h"
 
@@ -93,6 +94,7 @@ char *nb_dispatch(nb_session *s, const char *text, size_t len)
     nb_request req;
     nb_outcome out = {0};
     char message[NB_MESSAGE_MAX];
+    snprintf(s->current_id, sizeof(s->current_id), "null");
     nb_error err = nb_request_parse(text, len, &req, message, sizeof(message));
     if (!s->caller_allowed) {
         /* Answer every request, parsable or not, with the same refusal. */
@@ -105,7 +107,15 @@ char *nb_dispatch(nb_session *s, const char *text, size_t len)
         snprintf(s->current_id, sizeof(s->current_id), "%s",
                  id != NULL && strlen(id) < sizeof(s->current_id) ? id : "null");
         free(id);
+        unsigned long failures_before = nb_json_alloc_failures();
         run_request(s, &req, &out);
+        if (out.err == NB_OK && nb_json_alloc_failures() != failures_before) {
+            /* Memory ran out while the result was built: a member may be
+             * missing. Never send that as a success. */
+            cJSON_Delete(out.result);
+            out.result = NULL;
+            nb_fail(&out, NB_ERR_INTERNAL, "out of memory");
+        }
     }
     if (out.err != NB_OK)
         nb_log(NB_LOG_INFO, "reply error %s", nb_error_name(out.err));

@@ -1,7 +1,40 @@
 #include "jsonguard.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "platform.h"
+
+static unsigned long alloc_failures;
+
+static void *counting_malloc(size_t size)
+{
+    void *p = malloc(size);
+    if (p == NULL)
+        alloc_failures++;
+    return p;
+}
+
+static void wiping_free(void *p)
+{
+    if (p != NULL)
+        OPENSSL_cleanse(p, nb_alloc_size(p));
+    free(p);
+}
+
+void nb_json_use_host_allocator(void)
+{
+    cJSON_Hooks hooks = {.malloc_fn = counting_malloc, .free_fn = wiping_free};
+    cJSON_InitHooks(&hooks);
+}
+
+unsigned long nb_json_alloc_failures(void)
+{
+    return alloc_failures;
+}
 
 int nb_utf8_valid(const unsigned char *s, size_t len)
 {

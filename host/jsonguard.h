@@ -22,6 +22,15 @@ int nb_json_text_ok(const char *text, size_t len, const char **why);
  * than NB_JSON_MAX_MEMBERS members, no non-finite number. */
 int nb_json_tree_ok(const cJSON *node, const char **why);
 
+/* Makes cJSON allocate through the host's allocator: every block is wiped
+ * before it is freed (a request may carry a new PIN), and every failed
+ * allocation is counted, so that a reply built while memory ran out is
+ * never sent as a success (see nb_dispatch). */
+void nb_json_use_host_allocator(void);
+
+/* How many allocations for cJSON have failed since the start. */
+unsigned long nb_json_alloc_failures(void);
+
 /* Parses a whole request text with both checks; NULL with *why on failure. */
 cJSON *nb_json_parse_checked(const char *text, size_t len, const char **why);
 

@@ -10,6 +10,7 @@
 #include "caller.h"
 #include "config.h"
 #include "doctor.h"
+#include "jsonguard.h"
 #include "log.h"
 #include "platform.h"
 #include "relay.h"
@@ -17,15 +18,6 @@
 #include "trust.h"
 #include "watchdog.h"
 #include "version.h"
-
-/* Requests may carry a new PIN: every JSON string is wiped before its
- * memory goes back to the allocator. */
-static void wiping_free(void *p)
-{
-    if (p != NULL)
-        OPENSSL_cleanse(p, nb_alloc_size(p));
-    free(p);
-}
 
 static void usage(FILE *out)
 {
@@ -73,8 +65,7 @@ int main(int argc, char **argv)
         return 2;
     }
     nb_platform_prepare_stdio();
-    cJSON_Hooks hooks = {.malloc_fn = malloc, .free_fn = wiping_free};
-    cJSON_InitHooks(&hooks);
+    nb_json_use_host_allocator();
 
     nb_config config;
     char err[512];

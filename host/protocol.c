@@ -108,9 +108,13 @@ static cJSON *reply_envelope(const cJSON *id, int ok)
     if (reply == NULL)
         return NULL;
     cJSON *id_copy = id != NULL ? cJSON_Duplicate(id, 0) : cJSON_CreateNull();
-    if (id_copy == NULL || !cJSON_AddItemToObject(reply, "id", id_copy) ||
-        cJSON_AddBoolToObject(reply, "ok", ok) == NULL) {
+    if (id_copy == NULL || !cJSON_AddItemToObject(reply, "id", id_copy)) {
         cJSON_Delete(id_copy);
+        cJSON_Delete(reply);
+        return NULL;
+    }
+    /* From here on the reply owns the id. */
+    if (cJSON_AddBoolToObject(reply, "ok", ok) == NULL) {
         cJSON_Delete(reply);
         return NULL;
     }
@@ -122,22 +126,23 @@ static char *error_reply(const cJSON *id, const nb_outcome *outcome)
     cJSON *reply = reply_envelope(id, 0);
     cJSON *error = cJSON_AddObjectToObject(reply, "error");
     if (error == NULL) {
+        cJSON_Delete(outcome->result);
         cJSON_Delete(reply);
         return NULL;
     }
     const char *message = outcome->message[0] != '\0' ? outcome->message
                                                       : nb_error_message(outcome->err);
-    cJSON_AddStringToObject(error, "code", nb_error_name(outcome->err));
-    cJSON_AddStringToObject(error, "message", message);
-    if (outcome->has_pcsc) {
-        char rv[11];
-        snprintf(rv, sizeof(rv), "0x%08X", outcome->pcsc_rv);
-        cJSON_AddStringToObject(error, "pcsc", rv);
+    char rv[11];
+    snprintf(rv, sizeof(rv), "0x%08X", outcome->pcsc_rv);
+    int complete = cJSON_AddStringToObject(error, "code", nb_error_name(outcome->err)) != NULL &&
+                   cJSON_AddStringToObject(error, "message", message) != NULL &&
+                   (!outcome->has_pcsc || cJSON_AddStringToObject(error, "pcsc", rv) != NULL);
+    /* Extra detail for some errors; the reply owns it from here on. */
+    if (outcome->result != NULL && !cJSON_AddItemToObject(error, "detail", outcome->result)) {
+        cJSON_Delete(outcome->result);
+        complete = 0;
     }
-    if (outcome->result != NULL) { /* extra detail for some errors */
-        cJSON_AddItemToObject(error, "detail", outcome->result);
-    }
-    char *text = cJSON_PrintUnformatted(reply);
+    char *text = complete ? cJSON_PrintUnformatted(reply) : NULL;
     cJSON_Delete(reply);
     return text;
 }

@@ -1,5 +1,6 @@
 #include "relay.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,12 +54,18 @@ static int input_pending(void *arg)
     return nb_input_ready(w->in_fd);
 }
 
-static int send_reply(int out_fd, char *reply)
+/* reply NULL: memory ran out while it was made. The page still gets an
+ * answer, built without allocating. */
+static int send_reply(const nb_session *s, int out_fd, char *reply)
 {
-    if (reply == NULL)
-        reply = nb_dispatch_error(NB_ERR_INTERNAL, "out of memory");
-    if (reply == NULL)
-        return -1;
+    if (reply == NULL) {
+        char fallback[256];
+        int n = snprintf(fallback, sizeof(fallback),
+                         "{\"id\":%s,\"ok\":false,\"error\":{\"code\":\"internal-error\","
+                         "\"message\":\"out of memory\"}}",
+                         s->current_id);
+        return n > 0 && (size_t)n < sizeof(fallback) ? nb_frame_write(out_fd, fallback, (size_t)n) : -1;
+    }
     int rc = nb_frame_write(out_fd, reply, strlen(reply));
     free(reply);
     return rc;
@@ -80,6 +87,7 @@ int nb_relay_run(nb_session *s, int in_fd, int out_fd)
         uint32_t declared = 0;
         nb_frame_status status = nb_frame_read(in_fd, &body, &len, &declared);
         char *reply = NULL;
+        snprintf(s->current_id, sizeof(s->current_id), "null"); /* until a request says otherwise */
         switch (status) {
         case NB_FRAME_OK:
             reply = nb_dispatch(s, body, len);
@@ -113,7 +121,7 @@ int nb_relay_run(nb_session *s, int in_fd, int out_fd)
         if (body != NULL)
             OPENSSL_cleanse(body, len); /* it may have carried a new PIN */
         free(body);
-        if (reply != NULL && send_reply(out_fd, reply) != 0) {
+        if (status != NB_FRAME_EOF && status != NB_FRAME_IO_ERROR && send_reply(s, out_fd, reply) != 0) {
             nb_log(NB_LOG_ERROR, "cannot write to stdout; closing");
             exit_code = 1;
             running = 0;
