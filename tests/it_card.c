@@ -121,9 +121,13 @@ START_TEST(forgotten_pin)
 {
     ck_assert_uint_eq(sw("0024018108" PIN_654321), 0x6985);
     ck_assert_uint_eq(authority_unlock(), 0x9000);
-    ck_assert_uint_eq(sw("0020008108" PIN_123456), 0x6984);
     ck_assert_uint_eq(sw("0024018108" PIN_654321), 0x9000);
     ck_assert_uint_eq(sw("0020008108" PIN_654321), 0x9000);
+    /* A command between the authority's step and the new PIN ends the
+     * permission: the card stays as it was. */
+    ck_assert_uint_eq(authority_unlock(), 0x9000);
+    ck_assert_uint_eq(sw("0020008108" PIN_654321), 0x9000);
+    ck_assert_uint_eq(sw("0024018108" PIN_123456), 0x6985);
 }
 END_TEST
 
