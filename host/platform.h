@@ -75,7 +75,9 @@ int nb_owner_only_writable(const char *path, const struct stat *st);
  * thing itself and every directory above it must be owned by root or by
  * the user running the host (Windows: that user, SYSTEM, Administrators
  * or TrustedInstaller) and writable by no one else (Unix: no group or
- * other write bit, sticky or not; Windows: the DACL as above). The last
+ * other write bit, except on a sticky directory above, like /tmp, where
+ * no one else can rename or remove what root or this user owns; Windows:
+ * the DACL as above). The last
  * component is never followed if it is a symbolic link (Windows: a
  * reparse point), and what is checked is what was opened (fstat on the
  * descriptor; Windows: the handle), so nothing can be swapped in between. */

@@ -164,7 +164,8 @@ int nb_owner_only_writable(const char *path, const struct stat *st)
  * 1. The path as given (made absolute with the current directory) is
  *    looked at prefix by prefix with lstat: each directory on it must be
  *    owned by root or the effective user and have no group or other write
- *    bit (a sticky bit does not help: /tmp is refused); a symbolic link on
+ *    bit unless it is sticky (like /tmp: there nobody else can rename or
+ *    remove the entries of root or this user); a symbolic link on
  *    it must be owned by root or the effective user (only the owner of the
  *    directory holding it, checked already, could replace it).
  * 2. The parent directory is resolved with realpath, and walked again
@@ -192,7 +193,12 @@ static nb_anchor_problem judge(const struct stat *st, int above)
 {
     if (!owner_ok(st->st_uid))
         return above ? NB_ANCHOR_PARENT_OWNER : NB_ANCHOR_OWNER;
-    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    /* A sticky directory above (like /tmp) may be open to all: in it only
+     * an entry's owner and the directory's owner may rename or remove the
+     * entry, and both are held to root or this user (the entry is judged
+     * next). Others can add names of their own, never replace ours. */
+    int sticky_above = above && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX) != 0;
+    if (!sticky_above && (st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
         return above ? NB_ANCHOR_PARENT_WRITABLE : NB_ANCHOR_WRITABLE;
     return NB_ANCHOR_OK;
 }

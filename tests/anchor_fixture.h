@@ -3,9 +3,10 @@
  * one whose every ancestor is owned by root or this user and writable by
  * no one else, so that what a test makes loose is the only loose thing.
  * Tried in order: beside the test program (the build tree), then $HOME.
- * When neither qualifies (a checkout under /tmp, or under a group-
- * writable directory), the tests that need one say so and pass without
- * running: the rule itself would rightly refuse every fixture there. */
+ * When neither qualifies (a checkout under a group-writable directory
+ * that is not sticky), the tests that need one say so and pass without
+ * running: the rule itself would rightly refuse every fixture there. A
+ * checkout under /tmp qualifies: /tmp is sticky. */
 #ifndef NB_ANCHOR_FIXTURE_H
 #define NB_ANCHOR_FIXTURE_H
 

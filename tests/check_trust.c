@@ -165,7 +165,7 @@ START_TEST(a_writable_directory_above_is_refused)
 {
     if (!have_base)
         return;
-    const mode_t modes[] = {0777, 0775, 01777, 0757};
+    const mode_t modes[] = {0777, 0775, 0757, 0770};
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         char top[4200], dir[4200], rel[64];
         snprintf(rel, sizeof(rel), "loose%zu", i);
@@ -181,6 +181,48 @@ START_TEST(a_writable_directory_above_is_refused)
         ck_assert_int_eq(chmod(top, 0755), 0);
         ck_assert_uint_eq(load(dir, &r), 1);
     }
+}
+END_TEST
+
+/* A sticky directory above, open to all like /tmp, does not refuse what
+ * root or this user owns below it: nobody else can rename or remove it
+ * there (shown as nobody when run as root). It refuses what another user
+ * owns, and a sticky trust directory itself is still refused. */
+START_TEST(a_sticky_directory_above_keeps_our_entries_ours)
+{
+    if (!have_base)
+        return;
+    char top[4200], dir[4200];
+    make_dir(top, sizeof(top), "sticky", 01777);
+    make_dir(dir, sizeof(dir), "sticky/trust", 0755);
+    make_key(dir, "a.pem", 0644);
+    refusals r;
+    ck_assert_uint_eq(load(dir, &r), 1);
+    ck_assert_int_eq(chmod(dir, 01777), 0);
+    ck_assert_uint_eq(load(dir, &r), 0);
+    ck_assert_int_eq(r.last.problem, NB_ANCHOR_WRITABLE);
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    if (!as_root())
+        return;
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        char moved[4300];
+        snprintf(moved, sizeof(moved), "%s/moved", top);
+        if (setgid(OTHER_UID) != 0 || setuid(OTHER_UID) != 0 || access(top, W_OK | X_OK) != 0)
+            _exit(2);
+        _exit(rename(dir, moved) == 0 || rmdir(dir) == 0 ? 1 : 0);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+        fprintf(stderr, "note: uid %d cannot reach %s; the swap itself not tried\n", OTHER_UID, top);
+    } else {
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "nobody moved our directory out of a sticky one");
+    }
+    ck_assert_int_eq(chown(dir, OTHER_UID, OTHER_UID), 0);
+    ck_assert_uint_eq(load(dir, &r), 0);
+    ck_assert_int_eq(r.last.problem, NB_ANCHOR_OWNER);
 }
 END_TEST
 
@@ -435,6 +477,7 @@ static Suite *trust_suite(void)
     tcase_add_test(tc, trust_dir_of_another_user_is_ignored);
     tcase_add_test(tc, a_directory_above_owned_by_another_user_is_refused);
     tcase_add_test(tc, a_writable_directory_above_is_refused);
+    tcase_add_test(tc, a_sticky_directory_above_keeps_our_entries_ours);
     tcase_add_test(tc, writable_key_file_or_directory_is_ignored);
     tcase_add_test(tc, symlinked_key_file_is_ignored);
     tcase_add_test(tc, symlinked_trust_dir_is_ignored);

@@ -21,13 +21,14 @@ const MANIFEST = "tr.gov.kamusm.nesbridge.json";
 function looseAbove(dir) {
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     const st = fs.statSync(d);
-    if ((st.uid !== 0 && st.uid !== process.geteuid()) || (st.mode & 0o022) !== 0) return d;
+    const sticky = d !== path.resolve(dir) && (st.mode & 0o1000) !== 0;
+    if ((st.uid !== 0 && st.uid !== process.geteuid()) || ((st.mode & 0o022) !== 0 && !sticky)) return d;
     if (d === path.dirname(d)) return null;
   }
 }
 
 /* Where the set-ups go: the build tree, else $HOME, if nothing above is
- * loose (a checkout under /tmp is: /tmp is world-writable). */
+ * loose (a sticky directory above, like /tmp, is not). */
 const SCRATCH = (() => {
   for (const base of [path.join(BUILD, "doctor-tests"), path.join(os.homedir(), ".cache", "nesbridge-doctor-tests")]) {
     try {
@@ -38,7 +39,7 @@ const SCRATCH = (() => {
   }
   return null;
 })();
-const NO_SCRATCH = SCRATCH === null && "no directory whose ancestors only root or this user may write (checkout under /tmp?); the host would rightly refuse every set-up";
+const NO_SCRATCH = SCRATCH === null && "no directory whose ancestors only root or this user may write (checkout under a group-writable folder?); the host would rightly refuse every set-up";
 
 /* A home with Chromium and Firefox, a host installed by the installer, and
  * a trusted key through a configuration file. */
