@@ -180,18 +180,16 @@ static nb_error parse_step(const cJSON *item, nb_step *step, size_t index, nb_ou
     nb_apdu parsed;
     const char *why = "not hex";
     nb_error err = NB_OK;
-    if (n < 0 || nb_apdu_parse(bytes, (size_t)n, &parsed, &why) != 0)
+    if (n < 0 || nb_apdu_parse(bytes, (size_t)n, &parsed, &why) != 0) {
         err = nb_fail(out, NB_ERR_SCRIPT_BAD_APDU, "step %zu: apdu: %s", index,
                       n < 0 ? "must be hex of at most 1024 bytes" : why);
-    /* The script may mark a step secret; it cannot unmark what the policy
-     * classes as secret (VERIFY, PIN changes, authentication, SM). */
-    if (err == NB_OK) {
+    } else if ((step->apdu = malloc((size_t)n)) == NULL) {
+        err = nb_fail(out, NB_ERR_INTERNAL, NULL);
+    } else {
+        /* The script may mark a step secret; it cannot unmark what the
+         * policy classes as secret (VERIFY, PIN changes, authentication,
+         * secure messaging). */
         step->secret = cJSON_IsTrue(secret) || nb_policy_data_is_secret(&parsed);
-        step->apdu = malloc((size_t)n);
-        if (step->apdu == NULL)
-            err = nb_fail(out, NB_ERR_INTERNAL, NULL);
-    }
-    if (err == NB_OK) {
         memcpy(step->apdu, bytes, (size_t)n);
         step->apdu_len = (size_t)n;
     }
