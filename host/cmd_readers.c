@@ -1,5 +1,6 @@
 /* Commands about the service and its readers: hello, list-readers,
  * wait-for-change, cancel. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,10 +89,12 @@ void nb_add_atr(cJSON *parent, const uint8_t *atr, size_t len)
 
 nb_error nb_cmd_hello(nb_session *s, const cJSON *args, nb_outcome *out)
 {
-    double version = 0;
-    if (nb_arg_integer(args, "protocol", 0, 1000000, 0, &version, out) != NB_OK)
-        return out->err;
-    if ((int)version != NB_PROTOCOL_VERSION)
+    /* Any integer names a protocol: one this host does not speak, however
+     * large, is a version mismatch; a fraction names none. */
+    double version = cJSON_GetObjectItemCaseSensitive(args, "protocol")->valuedouble;
+    if (version != floor(version))
+        return nb_fail(out, NB_ERR_BAD_REQUEST, "argument protocol must be an integer");
+    if (version != NB_PROTOCOL_VERSION)
         return nb_fail(out, NB_ERR_VERSION_MISMATCH, "this host speaks protocol %d",
                        NB_PROTOCOL_VERSION);
     s->hello_done = 1;

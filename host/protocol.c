@@ -49,14 +49,48 @@ static nb_error envelope_fail(char *message, size_t message_len, nb_error err, c
     return err;
 }
 
+/* The request failed the JSON checks (a NUL, too deep, a key twice...),
+ * yet its id may still be read, so that the page's promise settles: the
+ * text is parsed leniently (an escaped NUL, which cJSON refuses, read as
+ * U+0001 for this purpose only), and the id is taken when there is exactly
+ * one valid one. A string id is not trusted then: it could have held the
+ * NUL. */
+static void salvage_id(const char *text, size_t len, nb_request *req)
+{
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    int nul_escape = 0;
+    for (char *at = strstr(copy, "\\u0000"); at != NULL; at = strstr(at, "\\u0000")) {
+        at[5] = '1';
+        nul_escape = 1;
+    }
+    cJSON *loose = cJSON_ParseWithLength(copy, len);
+    free(copy);
+    const cJSON *id = cJSON_IsObject(loose) ? cJSON_GetObjectItemCaseSensitive(loose, "id") : NULL;
+    size_t ids = 0;
+    for (const cJSON *item = loose != NULL ? loose->child : NULL; item != NULL; item = item->next)
+        ids += item->string != NULL && strcmp(item->string, "id") == 0;
+    if (ids == 1 && id_valid(id) && !(cJSON_IsString(id) && nul_escape)) {
+        req->root = loose;
+        req->id = id;
+        return;
+    }
+    cJSON_Delete(loose);
+}
+
 nb_error nb_request_parse(const char *text, size_t len, nb_request *req, char *message,
                           size_t message_len)
 {
     memset(req, 0, sizeof(*req));
     const char *why = NULL;
     req->root = nb_json_parse_checked(text, len, &why);
-    if (req->root == NULL)
+    if (req->root == NULL) {
+        salvage_id(text, len, req);
         return envelope_fail(message, message_len, NB_ERR_BAD_REQUEST, why);
+    }
     if (!cJSON_IsObject(req->root))
         return envelope_fail(message, message_len, NB_ERR_BAD_REQUEST,
                              "request must be a JSON object");

@@ -102,6 +102,11 @@ START_TEST(hello_comes_first)
     expect("list-readers", "{}", "hello-required");
     expect("connect", "{\"reader\":\"Fake Reader 00 00\"}", "hello-required");
     expect("hello", "{\"protocol\":2}", "version-mismatch");
+    expect("hello", "{\"protocol\":0}", "version-mismatch");
+    expect("hello", "{\"protocol\":-7}", "version-mismatch");
+    expect("hello", "{\"protocol\":99999999999}", "version-mismatch"); /* whatever its size */
+    expect("hello", "{\"protocol\":1e300}", "version-mismatch");
+    expect("hello", "{\"protocol\":1.5}", "bad-request");
     expect("hello", "{}", "bad-request");
     expect("hello", "{\"protocol\":\"1\"}", "bad-request");
     cJSON *r = cmd("hello", "{\"protocol\":1}");
@@ -110,6 +115,29 @@ START_TEST(hello_comes_first)
     ck_assert_ptr_nonnull(result(r, "host_version"));
     cJSON_Delete(r);
     expect("list-readers", "{}", "ok");
+}
+END_TEST
+
+/* A request the JSON checks refuse still gets its id back when the id can
+ * be read, so the page's promise settles; null only when it cannot. */
+START_TEST(refused_requests_keep_their_id)
+{
+    const char *cases[][2] = {
+        {"{\"id\":41,\"cmd\":\"hello\",\"origin\":\"" ORIGIN "\",\"args\":{\"protocol\":1,\"x\":\"a\\u0000b\"}}", "41"},
+        {"{\"id\":\"s-42\",\"cmd\":\"hello\",\"origin\":\"" ORIGIN "\",\"args\":{\"a\":[[[[[[[[[1]]]]]]]]]}}", "\"s-42\""},
+        {"{\"id\":43,\"cmd\":\"hello\",\"cmd\":\"status\",\"origin\":\"" ORIGIN "\"}", "43"},
+        {"{\"id\":\"a\\u0000\",\"cmd\":\"hello\",\"origin\":\"" ORIGIN "\"}", "null"},
+        {"{\"id\":1,\"id\":2,\"cmd\":\"hello\",\"origin\":\"" ORIGIN "\"}", "null"},
+        {"[1,2", "null"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cJSON *r = call(cases[i][0]);
+        ck_assert_str_eq(error_code(r), "bad-request");
+        char *id = cJSON_PrintUnformatted(cJSON_GetObjectItem(r, "id"));
+        ck_assert_msg(strcmp(id, cases[i][1]) == 0, "case %zu: id %s, want %s", i, id, cases[i][1]);
+        free(id);
+        cJSON_Delete(r);
+    }
 }
 END_TEST
 
@@ -519,6 +547,7 @@ static Suite *dispatch_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, hello_comes_first);
+    tcase_add_test(tc, refused_requests_keep_their_id);
     tcase_add_test(tc, envelope_errors);
     tcase_add_test(tc, foreign_caller_is_refused_always);
     tcase_add_test(tc, list_readers_reports_state_and_pinpad);
