@@ -22,7 +22,7 @@ nb_error nb_card_fail(nb_session *s, nb_handle *h, nb_outcome *out, uint32_t rv)
 {
     nb_session_note_rv(s, rv);
     if (h != NULL && h->in_use) {
-        if (rv == NB_SCARD_W_REMOVED_CARD) {
+        if (nb_pcsc_plain(rv) == NB_SCARD_W_REMOVED_CARD) {
             /* The card is gone: let the stale handle go at once, or it
              * would keep others (an exclusive connect) off the reader. */
             s->backend->disconnect(s->backend->self, h->card, NB_LEAVE_CARD);
@@ -224,8 +224,8 @@ static uint32_t classify_lost_exchange(nb_session *s, nb_handle *h)
         rv = s->backend->get_status_change(s->backend->self, s->ctx, LOST_CARD_WAIT_MS, &st, 1);
     }
     if (rv == NB_SCARD_S_SUCCESS && (st.event_state & NB_STATE_EMPTY))
-        return NB_SCARD_W_REMOVED_CARD;
-    return NB_SCARD_E_COMM_DATA_LOST;
+        return NB_HOST_MADE_CODE(NB_SCARD_W_REMOVED_CARD);
+    return NB_HOST_MADE_CODE(NB_SCARD_E_COMM_DATA_LOST);
 }
 
 uint32_t nb_card_transmit(nb_session *s, nb_handle *h, const uint8_t *cmd, size_t cmd_len,
@@ -269,7 +269,7 @@ uint32_t nb_card_exchange(nb_session *s, nb_handle *h, uint8_t *apdu, size_t apd
         size_t n = resp_len - 2;
         *sw = (uint16_t)((resp[n] << 8) | resp[n + 1]);
         if (total + n > NB_MAX_RESPONSE_DATA) {
-            rv = NB_SCARD_E_INSUFFICIENT_BUFFER;
+            rv = NB_HOST_MADE_CODE(NB_SCARD_E_INSUFFICIENT_BUFFER);
             break;
         }
         memcpy(data + total, resp, n);

@@ -170,7 +170,7 @@ static uint32_t pinpad_step(nb_session *s, nb_handle *h, const pin_source *pin, 
                                       pin->modify_len, resp, resp_len);
     nb_watchdog_leave();
     if (rv == NB_SCARD_S_SUCCESS && *resp_len < 2)
-        rv = NB_SCARD_E_COMM_DATA_LOST;
+        rv = NB_HOST_MADE_CODE(NB_SCARD_E_COMM_DATA_LOST);
     if (rv == NB_SCARD_S_SUCCESS) {
         *sw = (uint16_t)(resp[*resp_len - 2] << 8 | resp[*resp_len - 1]);
         *resp_len -= 2;
@@ -195,7 +195,7 @@ static uint32_t run_step(nb_session *s, nb_handle *h, const nb_step *step, const
     }
     nb_apdu parsed;
     const char *why = NULL;
-    uint32_t rv = NB_SCARD_E_INVALID_PARAMETER;
+    uint32_t rv = NB_HOST_MADE_CODE(NB_SCARD_E_INVALID_PARAMETER);
     if (apdu_len > 0 && nb_apdu_parse(apdu, apdu_len, &parsed, &why) == 0)
         rv = nb_card_exchange(s, h, apdu, apdu_len, &parsed, NB_FOLLOW_61, step->secret, data,
                               data_len, sw);

@@ -91,38 +91,17 @@ static const pcsc_entry pcsc_table[] = {
     {NB_SCARD_E_NO_READERS_AVAILABLE, NB_ERR_UNKNOWN_READER},
     {NB_SCARD_E_COMM_DATA_LOST, NB_ERR_UNRESPONSIVE_CARD},
     {NB_SCARD_E_SERVER_TOO_BUSY, NB_ERR_SERVER_TOO_BUSY},
+#ifdef _WIN32
+    {NB_SCARD_E_UNEXPECTED_WIN, NB_ERR_UNKNOWN_ERROR},
+#else
     {NB_SCARD_E_UNSUPPORTED_FEATURE, NB_ERR_UNSUPPORTED_FEATURE},
+#endif
     {NB_SCARD_E_UNSUPPORTED_FEATURE_WIN, NB_ERR_UNSUPPORTED_FEATURE},
     {NB_SCARD_W_UNSUPPORTED_CARD, NB_ERR_UNSUPPORTED_CARD},
     {NB_SCARD_W_UNRESPONSIVE_CARD, NB_ERR_UNRESPONSIVE_CARD},
     {NB_SCARD_W_UNPOWERED_CARD, NB_ERR_UNPOWERED_CARD},
     {NB_SCARD_W_RESET_CARD, NB_ERR_RESET_CARD},
     {NB_SCARD_W_REMOVED_CARD, NB_ERR_REMOVED_CARD},
-};
-
-typedef struct {
-    uint16_t sw;
-    uint16_t mask;
-    const char *name;
-} sw_entry;
-
-/* Status words a signed script may stop on, by meaning. First match wins. */
-static const sw_entry sw_table[] = {
-    {0x9000, 0xFFFF, "success"},
-    {0x63C0, 0xFFF0, "wrong-secret"},
-    {0x6983, 0xFFFF, "blocked"},
-    {0x6982, 0xFFFF, "security-status-not-satisfied"},
-    {0x6984, 0xFFFF, "reference-data-not-usable"},
-    {0x6985, 0xFFFF, "conditions-not-satisfied"},
-    {0x6987, 0xFFFF, "sm-objects-missing"},
-    {0x6988, 0xFFFF, "sm-objects-incorrect"},
-    {0x6700, 0xFFFF, "wrong-length"},
-    {0x6A80, 0xFFFF, "wrong-data"},
-    {0x6A82, 0xFFFF, "file-not-found"},
-    {0x6A86, 0xFFFF, "wrong-parameters"},
-    {0x6A88, 0xFFFF, "reference-not-found"},
-    {0x6D00, 0xFFFF, "ins-not-supported"},
-    {0x6E00, 0xFFFF, "cla-not-supported"},
 };
 
 const char *nb_error_name(nb_error err)
@@ -149,6 +128,7 @@ nb_error nb_error_from_name(const char *name)
 
 nb_error nb_error_from_pcsc(uint32_t rv)
 {
+    rv = nb_pcsc_plain(rv);
     for (size_t i = 0; i < sizeof(pcsc_table) / sizeof(pcsc_table[0]); i++)
         if (pcsc_table[i].rv == rv)
             return pcsc_table[i].code;
@@ -157,14 +137,7 @@ nb_error nb_error_from_pcsc(uint32_t rv)
 
 int nb_pcsc_context_lost(uint32_t rv)
 {
+    rv = nb_pcsc_plain(rv);
     return rv == NB_SCARD_E_NO_SERVICE || rv == NB_SCARD_E_SERVICE_STOPPED ||
            rv == NB_SCARD_F_COMM_ERROR;
-}
-
-const char *nb_sw_name(uint16_t sw)
-{
-    for (size_t i = 0; i < sizeof(sw_table) / sizeof(sw_table[0]); i++)
-        if ((sw & sw_table[i].mask) == sw_table[i].sw)
-            return sw_table[i].name;
-    return NULL;
 }

@@ -94,8 +94,10 @@ nb_error nb_error_from_name(const char *name);
 #define NB_SCARD_E_NO_READERS_AVAILABLE 0x8010002Eu
 #define NB_SCARD_E_COMM_DATA_LOST       0x8010002Fu
 #define NB_SCARD_E_SERVER_TOO_BUSY      0x80100031u
-/* pcsc-lite reuses 0x8010001F; WinSCard uses 0x80100022. */
+/* pcsc-lite's SCARD_E_UNSUPPORTED_FEATURE is 0x8010001F, which WinSCard
+ * calls SCARD_E_UNEXPECTED; WinSCard's is 0x80100022. */
 #define NB_SCARD_E_UNSUPPORTED_FEATURE  0x8010001Fu
+#define NB_SCARD_E_UNEXPECTED_WIN       0x8010001Fu
 #define NB_SCARD_E_UNSUPPORTED_FEATURE_WIN 0x80100022u
 #define NB_SCARD_W_UNSUPPORTED_CARD     0x80100065u
 #define NB_SCARD_W_UNRESPONSIVE_CARD    0x80100066u
@@ -103,14 +105,23 @@ nb_error nb_error_from_name(const char *name);
 #define NB_SCARD_W_RESET_CARD           0x80100068u
 #define NB_SCARD_W_REMOVED_CARD         0x80100069u
 
+/* A code the host makes itself where PC/SC gave none (an answer without a
+ * status word, more data than a response may hold): it maps like the
+ * PC/SC code it carries, but a reply never shows it as "pcsc", which
+ * carries only what PC/SC really returned. */
+#define NB_HOST_MADE 0x40000000u
+#define NB_HOST_MADE_CODE(rv) ((uint32_t)(rv) | NB_HOST_MADE)
+
+/* The PC/SC code a host-made code stands for (others unchanged). */
+static inline uint32_t nb_pcsc_plain(uint32_t rv)
+{
+    return rv & ~NB_HOST_MADE;
+}
+
 /* Maps a PC/SC return code to a protocol code (NB_OK for success). */
 nb_error nb_error_from_pcsc(uint32_t rv);
 /* True when the return code means the context is gone (pcscd stopped or
  * restarted) and must be established again. */
 int nb_pcsc_context_lost(uint32_t rv);
-
-/* Card status words that end a signed script (see script.c), mapped to
- * a short stable name, e.g. 0x6983 -> "blocked"; NULL when not listed. */
-const char *nb_sw_name(uint16_t sw);
 
 #endif

@@ -26,7 +26,7 @@ nb_error nb_fail(nb_outcome *out, nb_error err, const char *fmt, ...)
 nb_error nb_fail_pcsc(nb_outcome *out, uint32_t rv)
 {
     nb_fail(out, nb_error_from_pcsc(rv), NULL);
-    out->has_pcsc = 1;
+    out->has_pcsc = (rv & NB_HOST_MADE) == 0; /* only what PC/SC really said */
     out->pcsc_rv = rv;
     return out->err;
 }

@@ -41,7 +41,7 @@ static void give_up(int answer)
         char reply[256];
         int n = snprintf(reply, sizeof(reply),
                          "{\"id\":%s,\"ok\":false,\"error\":{\"code\":\"unresponsive-card\","
-                         "\"message\":\"The card does not answer; nesbridge-host stops.\",\"pcsc\":\"0x80100066\"}}",
+                         "\"message\":\"The card does not answer; nesbridge-host stops.\"}}",
                          wd.reply_id);
         if (n > 0 && (size_t)n < sizeof(reply))
             nb_frame_write(wd.out_fd, reply, (size_t)n);

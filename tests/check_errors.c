@@ -5,6 +5,7 @@
 #include <PCSC/pcsclite.h>
 
 #include "errors.h"
+#include "protocol.h"
 #include "testutil.h"
 
 START_TEST(table_is_complete_and_ordered)
@@ -46,13 +47,24 @@ START_TEST(pcsc_codes_map)
 }
 END_TEST
 
-START_TEST(status_words_map)
+/* A code the host made (no status word came back) maps like the PC/SC
+ * code it stands for, and a reply never presents it as PC/SC's. */
+START_TEST(host_made_codes_are_never_reported_as_pcsc)
 {
-    ck_assert_str_eq(nb_sw_name(0x9000), "success");
-    ck_assert_str_eq(nb_sw_name(0x63C2), "wrong-secret");
-    ck_assert_str_eq(nb_sw_name(0x6983), "blocked");
-    ck_assert_str_eq(nb_sw_name(0x6988), "sm-objects-incorrect");
-    ck_assert_ptr_null(nb_sw_name(0x6F00));
+    uint32_t made = NB_HOST_MADE_CODE(NB_SCARD_W_REMOVED_CARD);
+    ck_assert_str_eq(nb_error_name(nb_error_from_pcsc(made)), "removed-card");
+    ck_assert(nb_pcsc_context_lost(NB_HOST_MADE_CODE(NB_SCARD_E_NO_SERVICE)));
+    nb_outcome out = {0};
+    nb_fail_pcsc(&out, made);
+    ck_assert(!out.has_pcsc);
+    char *text = nb_reply_serialise(NULL, &out);
+    ck_assert_ptr_null(strstr(text, "pcsc"));
+    free(text);
+    nb_outcome real = {0};
+    nb_fail_pcsc(&real, NB_SCARD_W_REMOVED_CARD);
+    text = nb_reply_serialise(NULL, &real);
+    ck_assert_ptr_nonnull(strstr(text, "\"pcsc\":\"0x80100069\""));
+    free(text);
 }
 END_TEST
 
@@ -62,7 +74,7 @@ static Suite *errors_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, table_is_complete_and_ordered);
     tcase_add_test(tc, pcsc_codes_map);
-    tcase_add_test(tc, status_words_map);
+    tcase_add_test(tc, host_made_codes_are_never_reported_as_pcsc);
     suite_add_tcase(s, tc);
     return s;
 }
