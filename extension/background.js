@@ -1,7 +1,8 @@
 /* Background: one native port per page (tab and frame), opened on first
  * use and closed when the page goes away. It sets the request's origin
- * from the sender, never from the page, and adds the new PIN from the
- * extension's own PIN field. */
+ * from the sender, never from the page, and adds the new PIN, which the
+ * holder types in a window of the extension's own (pin.html), opened here
+ * with windows.create: the page can neither see nor reach that window. */
 "use strict";
 
 if (typeof importScripts === "function") importScripts("common.js");
@@ -9,7 +10,9 @@ if (typeof importScripts === "function") importScripts("common.js");
 (function () {
   const NB = NesBridgeCommon;
   const PIN_PREFIX = "nesbridge-pin:";
-  const pinFrames = new Map(); /* token -> { port, tabId } */
+  /* How long the window shows how the script ended before it closes. */
+  const CLOSE_AFTER_MS = 2500;
+  const pinSessions = new Map(); /* tabId -> session (one PIN window per tab) */
 
   function senderOrigin(sender) {
     if (typeof sender.origin === "string" && sender.origin !== "null") return sender.origin;
@@ -20,6 +23,73 @@ if (typeof importScripts === "function") importScripts("common.js");
     }
   }
 
+  function randomToken() {
+    const bytes = new Uint8Array(24);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function closeWindow(session) {
+    if (session.closeTimer) clearTimeout(session.closeTimer);
+    session.closeTimer = null;
+    if (session.windowId !== null) {
+      chrome.windows.remove(session.windowId, () => void chrome.runtime.lastError);
+    }
+  }
+
+  function forget(session) {
+    if (pinSessions.get(session.tabId) === session) pinSessions.delete(session.tabId);
+  }
+
+  /* The holder gave no PIN: closed the window, pressed Escape or Cancel,
+   * or the page went away. Nothing goes to the host. */
+  function cancelSession(session, code, message) {
+    if (session.phase !== "asking") return;
+    session.phase = "ended";
+    forget(session);
+    closeWindow(session);
+    session.answer({ code, message });
+  }
+
+  /* The script ended: the window says how, then closes itself. The tab
+   * keeps the session until then, so that a new request replaces it. */
+  function endSession(session, outcome) {
+    session.phase = "ended";
+    if (session.port !== null) {
+      try {
+        session.port.postMessage({ type: "done", done: outcome.done, code: outcome.code });
+      } catch (e) {
+        /* the window is gone already */
+      }
+    }
+    session.closeTimer = setTimeout(() => closeWindow(session), CLOSE_AFTER_MS);
+  }
+
+  /* Opens the PIN window for a tab; resolves with {pin, confirm} or {code}. */
+  function askPin(info) {
+    return new Promise((resolve) => {
+      const session = Object.assign({
+        token: randomToken(), windowId: null, port: null, phase: "asking", closeTimer: null, answer: resolve,
+      }, info);
+      pinSessions.set(info.tabId, session);
+      if (!chrome.windows || typeof chrome.windows.create !== "function") {
+        cancelSession(session, "unsupported-feature", "this browser cannot open the extension's PIN window");
+        return;
+      }
+      chrome.windows.create({
+        url: chrome.runtime.getURL("pin.html") + "#" + session.token,
+        type: "popup", width: 480, height: 600, focused: true,
+      }, (win) => {
+        if (chrome.runtime.lastError || !win) {
+          cancelSession(session, "unsupported-feature", "the PIN window could not be opened");
+          return;
+        }
+        session.windowId = win.id;
+        if (session.phase === "ended" && session.closeTimer === null) closeWindow(session);
+      });
+    });
+  }
+
   function onPagePort(port) {
     const sender = port.sender || {};
     const origin = senderOrigin(sender);
@@ -27,7 +97,10 @@ if (typeof importScripts === "function") importScripts("common.js");
       port.disconnect();
       return;
     }
-    const state = { origin, tabId: sender.tab.id, native: null, receivedAny: false, router: NB.makeRouter() };
+    const state = {
+      origin, tabId: sender.tab.id, native: null, receivedAny: false, router: NB.makeRouter(),
+      readers: new Map(), /* handle -> reader name, from the page's own connects */
+    };
 
     function toPage(reply) {
       try {
@@ -45,24 +118,63 @@ if (typeof importScripts === "function") importScripts("common.js");
         state.receivedAny = true;
         const routed = state.router.resolve(message);
         if (routed === null) return;
-        if (routed.extra && routed.extra.pinToken) tellPinFrame(routed.extra.pinToken, routed.reply.ok);
+        const extra = routed.extra || {};
+        if (extra.pinSession) endSession(extra.pinSession, NB.pinOutcome(routed.reply));
+        if (extra.connectReader && routed.reply.ok && NB.isPlainObject(routed.reply.result)) {
+          state.readers.set(routed.reply.result.handle, extra.connectReader);
+        }
         toPage(routed.reply);
       });
       native.onDisconnect.addListener(() => {
         const lastError = chrome.runtime.lastError;
         const code = NB.disconnectCode(state.receivedAny);
         const message = lastError && lastError.message ? lastError.message : "the native host closed";
-        for (const failed of state.router.failAll(code, message)) toPage(failed.reply);
+        for (const failed of state.router.failAll(code, message)) {
+          if (failed.extra && failed.extra.pinSession) endSession(failed.extra.pinSession, NB.pinOutcome(failed.reply));
+          toPage(failed.reply);
+        }
+        state.readers.clear();
         state.native = null;
       });
       state.native = native;
       return native;
     }
 
-    function send(request, extraArgs, pinToken) {
+    function send(request, extraArgs, extra) {
       const args = Object.assign({}, request.args, extraArgs || {});
-      const nativeId = state.router.add(request.id, pinToken ? { pinToken } : null);
+      const nativeId = state.router.add(request.id, extra || null);
       ensureNative().postMessage({ id: nativeId, cmd: request.cmd, origin: state.origin, args });
+      /* postMessage copied the request: drop our copies of a PIN at once. */
+      if (extraArgs) for (const key of Object.keys(extraArgs)) extraArgs[key] = args[key] = null;
+    }
+
+    function runWithPin(request) {
+      const rules = NB.pinRules(request.args.script);
+      if (rules === null) {
+        toPage(NB.errorReply(request.id, "bad-request", "ask_pin: the script has no readable new_pin step"));
+        return;
+      }
+      const open = pinSessions.get(state.tabId);
+      if (open && open.phase !== "ended") {
+        toPage(NB.errorReply(request.id, "bad-request", "a PIN window is already open for this tab"));
+        return;
+      }
+      if (open) { /* one that only shows how the last script ended */
+        closeWindow(open);
+        forget(open);
+      }
+      askPin({
+        tabId: state.tabId, page: port, origin: state.origin, rules,
+        reader: state.readers.get(request.args.handle) || null,
+        serial: request.ask_pin.serial || null,
+      }).then((answer) => {
+        if (answer.code) {
+          toPage(NB.errorReply(request.id, answer.code, answer.message));
+          return;
+        }
+        send(request, { new_pin: answer.pin, new_pin_confirm: answer.confirm }, { pinSession: answer.session });
+        answer.pin = answer.confirm = null;
+      });
     }
 
     port.onMessage.addListener((message) => {
@@ -72,61 +184,86 @@ if (typeof importScripts === "function") importScripts("common.js");
         return;
       }
       const request = checked.request;
-      if (!request.pin_field) {
-        send(request);
+      if (request.ask_pin) {
+        runWithPin(request);
         return;
       }
-      collectPin(request.pin_field, state.tabId).then((pin) => {
-        if (pin === null) {
-          toPage(NB.errorReply(request.id, "pin-required", "no PIN was entered in the PIN field"));
-          return;
-        }
-        send(request, { new_pin: pin.pin, new_pin_confirm: pin.confirm }, request.pin_field);
-        pin.pin = pin.confirm = null; /* drop our copies at once */
-      });
+      const extra = request.cmd === "connect" && typeof request.args.reader === "string" ?
+        { connectReader: request.args.reader } : null;
+      send(request, null, extra);
     });
 
     port.onDisconnect.addListener(() => {
+      const session = pinSessions.get(state.tabId);
+      if (session && session.page === port) {
+        /* Nobody is left to answer: the window closes, whatever its phase. */
+        if (session.phase === "asking") {
+          cancelSession(session, "pin-cancelled", "the page went away");
+        } else {
+          session.phase = "ended";
+          closeWindow(session);
+        }
+        forget(session);
+      }
       if (state.native !== null) state.native.disconnect(); /* the host sees EOF and lets the card go */
       state.native = null;
     });
   }
 
-  /* Asks the PIN frame in the same tab for what the holder typed. */
-  function collectPin(token, tabId) {
-    const frame = pinFrames.get(token);
-    if (!frame || frame.tabId !== tabId) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      const onReply = (message) => {
-        if (!NB.isPlainObject(message) || message.type === undefined) return;
-        frame.port.onMessage.removeListener(onReply);
-        if (message.type === "pin" && typeof message.pin === "string" && typeof message.confirm === "string") {
-          resolve({ pin: message.pin, confirm: message.confirm });
-        } else {
-          resolve(null);
-        }
-      };
-      frame.port.onMessage.addListener(onReply);
-      frame.port.postMessage({ type: "collect" });
-    });
+  function sessionByToken(token) {
+    for (const session of pinSessions.values()) if (session.token === token) return session;
+    return null;
   }
 
-  function tellPinFrame(token, ok) {
-    const frame = pinFrames.get(token);
-    if (frame) frame.port.postMessage({ type: "done", ok });
-  }
-
+  /* The PIN window: the extension's own page, top-level in the window this
+   * background opened, naming the token only that window's URL holds. */
   function onPinPort(port) {
     const sender = port.sender || {};
     const token = port.name.slice(PIN_PREFIX.length);
-    const pinPage = chrome.runtime.getURL("pin.html");
-    if (sender.id !== chrome.runtime.id || !sender.tab || typeof sender.url !== "string" ||
-        !sender.url.startsWith(pinPage) || !/^[A-Za-z0-9_-]{16,64}$/.test(token)) {
+    const session = sessionByToken(token);
+    const url = chrome.runtime.getURL("pin.html") + "#" + token;
+    if (sender.id !== chrome.runtime.id || sender.url !== url || session === null || session.port !== null ||
+        session.phase !== "asking" || (sender.frameId !== undefined && sender.frameId !== 0) ||
+        (session.windowId !== null && sender.tab && sender.tab.windowId !== session.windowId)) {
       port.disconnect();
       return;
     }
-    pinFrames.set(token, { port, tabId: sender.tab.id });
-    port.onDisconnect.addListener(() => pinFrames.delete(token));
+    session.port = port;
+    port.postMessage({
+      type: "show", origin: session.origin, reader: session.reader, serial: session.serial,
+      min: session.rules.min, max: session.rules.max, confirm: session.rules.confirm, action: session.rules.action,
+    });
+    port.onMessage.addListener((message) => {
+      if (!NB.isPlainObject(message) || session.phase !== "asking") return;
+      if (message.type === "cancel") {
+        cancelSession(session, "pin-cancelled", "the holder cancelled the PIN window");
+        return;
+      }
+      if (message.type !== "pin") return;
+      const why = NB.checkPin(session.rules, message.pin, message.confirm);
+      if (why !== null) {
+        /* The window checks the same rules first; this is the backstop. */
+        cancelSession(session, why, "the PIN window's PIN breaks the script's rules");
+        return;
+      }
+      session.phase = "running";
+      session.answer({ pin: message.pin, confirm: session.rules.confirm ? message.confirm : message.pin, session });
+      message.pin = message.confirm = null;
+    });
+    port.onDisconnect.addListener(() => {
+      session.port = null;
+      cancelSession(session, "pin-cancelled", "the PIN window was closed");
+    });
+  }
+
+  if (chrome.windows) {
+    chrome.windows.onRemoved.addListener((windowId) => {
+      for (const session of pinSessions.values()) {
+        if (session.windowId !== windowId) continue;
+        cancelSession(session, "pin-cancelled", "the PIN window was closed");
+        forget(session);
+      }
+    });
   }
 
   chrome.runtime.onConnect.addListener((port) => {

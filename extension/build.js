@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /* Builds the extension into a directory. Release: the sources as they are.
- * Dev (origins given): the content script, the PIN page and the origin
- * check also serve those origins, e.g. the demo site's.
+ * Dev (origins given): the content script and the origin check also serve
+ * those origins, e.g. the demo site's.
  *   node extension/build.js OUTDIR [ORIGIN ...] */
 "use strict";
 
@@ -37,7 +37,6 @@ if (devOrigins.length > 0) {
   }))];
   manifest.name += " (dev)";
   manifest.content_scripts[0].matches.push(...patterns);
-  manifest.web_accessible_resources[0].matches.push(...patterns);
   fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
   const commonPath = path.join(outDir, "common.js");
   const common = fs.readFileSync(commonPath, "utf8");

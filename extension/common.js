@@ -17,7 +17,12 @@ var NesBridgeCommon = (function () {
   /* Fields only the extension itself may put into a request. */
   const EXTENSION_ONLY_ARGS = ["new_pin", "new_pin_confirm"];
   const MAX_ID_STRING = 128;
-  const PIN_TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
+  /* The serial the site shows in the PIN window: display text only. */
+  const SERIAL_TEXT = /^[A-Za-z0-9 ._-]{1,32}$/;
+  /* Codes the extension itself gives the page (the host's are in
+   * host/errors.c; the page library adds extension-unavailable and
+   * version-mismatch). */
+  const EXTENSION_CODES = ["native-unavailable", "native-disconnected", "pin-cancelled"];
 
   function isPlainObject(value) {
     return value !== null && typeof value === "object" && !Array.isArray(value) &&
@@ -47,14 +52,15 @@ var NesBridgeCommon = (function () {
   /* Checks what a page posted. Returns null for messages that are not ours
    * (ignored silently), {error} for malformed requests (answered with
    * bad-request), or {request} — a fresh object: nothing the page sent
-   * beyond id, cmd, args and pin_field goes on, a field called origin
-   * least of all. */
+   * beyond id, cmd, args and ask_pin goes on, a field called origin
+   * least of all. ask_pin ({} or {serial}) asks the extension to collect
+   * the new PIN in its own window for a run-script. */
   function validatePageRequest(data) {
     if (!isPlainObject(data) || data.nesbridge !== "request") return null;
     if (!validId(data.id)) return { error: "id must be a safe integer or a string of 1-128 characters", id: null };
     const id = data.id;
     for (const key of Object.keys(data)) {
-      if (!["nesbridge", "id", "cmd", "args", "pin_field", "origin"].includes(key)) {
+      if (!["nesbridge", "id", "cmd", "args", "ask_pin", "origin"].includes(key)) {
         return { error: "unknown field " + key.slice(0, 40), id };
       }
     }
@@ -65,17 +71,71 @@ var NesBridgeCommon = (function () {
     const args = data.args === undefined ? {} : data.args;
     for (const key of EXTENSION_ONLY_ARGS) {
       if (Object.prototype.hasOwnProperty.call(args, key)) {
-        return { error: key + " comes only from the extension's PIN field", id };
+        return { error: key + " comes only from the extension's PIN window", id };
       }
     }
     const request = { id, cmd: data.cmd, args: JSON.parse(JSON.stringify(args)) };
-    if (data.pin_field !== undefined) {
-      if (data.cmd !== "run-script" || typeof data.pin_field !== "string" || !PIN_TOKEN.test(data.pin_field)) {
-        return { error: "pin_field is a PIN field token, for run-script only", id };
+    if (data.ask_pin !== undefined) {
+      const ask = data.ask_pin;
+      if (data.cmd !== "run-script" || !isPlainObject(ask) || Object.keys(ask).some((k) => k !== "serial") ||
+          (ask.serial !== undefined && (typeof ask.serial !== "string" || !SERIAL_TEXT.test(ask.serial)))) {
+        return { error: "ask_pin is {serial?: 1-32 letters, digits, space . _ -}, for run-script only", id };
       }
-      request.pin_field = data.pin_field;
+      if (args.pinpad === true) return { error: "ask_pin and pinpad exclude each other", id };
+      request.ask_pin = ask.serial === undefined ? {} : { serial: ask.serial };
     }
     return { request };
+  }
+
+  /* What the PIN window needs to know from a signed script: the rules of
+   * its new_pin step and what the step's command does. null when the
+   * script cannot be read or asks for no new PIN (the host decides on the
+   * signature; these rules only guide the holder, the host checks them
+   * again). */
+  function pinRules(scriptBase64) {
+    let script;
+    try {
+      const binary = atob(scriptBase64);
+      const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+      script = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (e) {
+      return null;
+    }
+    if (!isPlainObject(script) || !Array.isArray(script.steps)) return null;
+    const step = script.steps.find((s) => isPlainObject(s) && isPlainObject(s.new_pin));
+    if (!step) return null;
+    const p = step.new_pin;
+    const inRange = (n) => Number.isInteger(n) && n >= 4 && n <= 16;
+    if (!inRange(p.min_len) || !inRange(p.max_len) || p.min_len > p.max_len) return null;
+    if (typeof p.apdu_prefix !== "string" || !/^[0-9A-Fa-f]{8}$/.test(p.apdu_prefix)) return null;
+    /* RESET RETRY COUNTER (2C) anywhere in the script unblocks the PIN;
+     * else CHANGE REFERENCE DATA (24) changes it. */
+    const insOf = (hex) => (typeof hex === "string" && hex.length >= 4 ? hex.slice(2, 4).toUpperCase() : "");
+    const ins = insOf(p.apdu_prefix);
+    const unblocks = ins === "2C" || script.steps.some((s) => isPlainObject(s) && insOf(s.apdu) === "2C");
+    const action = unblocks ? "unblock" : ins === "24" ? "change" : "other";
+    return { min: p.min_len, max: p.max_len, confirm: p.confirm === true, action };
+  }
+
+  /* The PIN window's answer against the script's rules: null when it may
+   * go to the host, else the code the host would give. */
+  function checkPin(rules, pin, confirm) {
+    if (typeof pin !== "string" || !new RegExp("^[0-9]{" + rules.min + "," + rules.max + "}$").test(pin)) {
+      return "pin-format";
+    }
+    if (rules.confirm && confirm !== pin) return "pin-mismatch";
+    return null;
+  }
+
+  /* How a run-script with the window's PIN ended, for the window: done
+   * only when the host says ok and the script completed. */
+  function pinOutcome(reply) {
+    if (isPlainObject(reply) && reply.ok === true && isPlainObject(reply.result) && reply.result.completed === true) {
+      return { done: true, code: null };
+    }
+    if (isPlainObject(reply) && reply.ok === true) return { done: false, code: "not-completed" };
+    const error = isPlainObject(reply) && isPlainObject(reply.error) ? reply.error : {};
+    return { done: false, code: typeof error.code === "string" ? error.code : "unknown-error" };
   }
 
   /* Maps the page's ids to the native port's own, so that pages cannot
@@ -122,8 +182,8 @@ var NesBridgeCommon = (function () {
   }
 
   return {
-    HOST_NAME, PROTOCOL, EXTRA_ORIGINS, PAGE_COMMANDS, isAllowedOrigin, validatePageRequest,
-    makeRouter, errorReply, disconnectCode, isPlainObject,
+    HOST_NAME, PROTOCOL, EXTRA_ORIGINS, PAGE_COMMANDS, EXTENSION_CODES, isAllowedOrigin, validatePageRequest,
+    makeRouter, errorReply, disconnectCode, isPlainObject, pinRules, checkPin, pinOutcome,
   };
 })();
 

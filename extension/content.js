@@ -35,11 +35,7 @@
       return;
     }
     if (NB.isPlainObject(data) && data.nesbridge === "ping") {
-      window.postMessage({
-        nesbridge: "pong",
-        protocol: NB.PROTOCOL,
-        pin_url: chrome.runtime.getURL("pin.html"),
-      }, origin);
+      window.postMessage({ nesbridge: "pong", protocol: NB.PROTOCOL }, origin);
       return;
     }
     const checked = NB.validatePageRequest(data);

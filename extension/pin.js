@@ -1,60 +1,151 @@
-/* The extension's own PIN field, embedded by the page as an iframe. The
- * page cannot read it (another origin); the background collects the PIN
- * from here when the page runs a signed script that asks for one. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The extension's PIN window. The background opens it with
+ * windows.create (never the page) when a page runs a signed script that
+ * asks for a new PIN, tells it who asks and the script's rules, takes the
+ * PIN over a runtime port and adds it to the request for the host. The
+ * page learns only how the script ended. Keyboard: focus starts in the
+ * first field, Enter submits, Escape cancels. */
 "use strict";
 
 (function () {
-  const params = new URLSearchParams(window.location.hash.slice(1));
-  const token = params.get("t") || "";
-  const min = Number(params.get("min")) || 6;
-  const max = Number(params.get("max")) || 8;
-  const english = params.get("lang") === "en";
-  const text = english ? {
-    pin: "New PIN", confirm: "New PIN (again)",
-    note: "This field belongs to the nesbridge extension; your PIN is not sent to the site.",
-    empty: "Type the new PIN twice.", digits: "The PIN must have " + min + " to " + max + " digits.",
-    mismatch: "The two PINs differ.", done: "PIN sent to the card.", failed: "The card did not accept the PIN.",
+  const english = /^en\b/i.test(navigator.language || "");
+  const TEXT = english ? {
+    title: "nesbridge: New PIN", heading: "New PIN",
+    unblock: "The card will be unlocked and given the new PIN you type here.",
+    change: "The card's PIN will be changed to the new PIN you type here.",
+    other: "The new PIN you type here will be sent to the card.",
+    origin: "Site asking", reader: "Card reader", serial: "Card serial number (as the site states it)",
+    pin: "New PIN", confirm: "New PIN (again)", ok: "OK", cancel: "Cancel",
+    rules: (min, max) => (min === max ? min : min + " to " + max) + " digits, numbers only.",
+    note: "This window belongs to the nesbridge extension. Your PIN is not sent to the site; it goes to your card only.",
+    empty: "Type the new PIN in both fields.", format: (min, max) => "The PIN must have " + (min === max ? min : min + " to " + max) + " digits.",
+    mismatch: "The two PINs differ.", sending: "Sending the new PIN to the card…",
+    done: "Done: the card has its new PIN. This window closes itself.",
+    failed: "The operation did not complete", notCompleted: "The card refused the operation.",
+    removed: "The card was removed during the operation.",
+    closedEarly: "This window is no longer in use. You can close it.",
   } : {
-    pin: "Yeni PIN Kodu", confirm: "Yeni PIN Kodu (tekrar)",
-    note: "Bu alan nesbridge eklentisine aittir; PIN'iniz siteye gönderilmez.",
-    empty: "Yeni PIN kodunu iki kez giriniz.", digits: "PIN " + min + "-" + max + " haneli bir sayı olmalıdır.",
-    mismatch: "Girilen PIN kodları aynı değil.", done: "PIN karta gönderildi.", failed: "Kart PIN kodunu kabul etmedi.",
+    title: "nesbridge: Yeni PIN Kodu", heading: "Yeni PIN Kodu",
+    unblock: "Kartınızın kilidi çözülecek ve buraya yazacağınız yeni PIN kodu karta yazılacak.",
+    change: "Kartınızın PIN kodu buraya yazacağınız yeni PIN kodu ile değiştirilecek.",
+    other: "Buraya yazacağınız yeni PIN kodu karta gönderilecek.",
+    origin: "İsteyen site", reader: "Kart okuyucu", serial: "Kart seri numarası (sitenin bildirdiği)",
+    pin: "Yeni PIN Kodu", confirm: "Yeni PIN Kodu (tekrar)", ok: "Tamam", cancel: "Vazgeç",
+    rules: (min, max) => (min === max ? min : min + "-" + max) + " haneli, yalnızca rakam.",
+    note: "Bu pencere nesbridge eklentisine aittir. PIN kodunuz siteye gönderilmez; yalnızca kartınıza gider.",
+    empty: "Yeni PIN kodunu iki alana da giriniz.", format: (min, max) => "PIN " + (min === max ? min : min + "-" + max) + " haneli bir sayı olmalıdır.",
+    mismatch: "Girilen PIN kodları aynı değil.", sending: "Yeni PIN karta gönderiliyor…",
+    done: "Tamamlandı: kartınızın yeni PIN kodu yazıldı. Bu pencere kendiliğinden kapanır.",
+    failed: "İşlem tamamlanamadı", notCompleted: "Kart işlemi reddetti.",
+    removed: "Kart işlem sırasında çıkarıldı.",
+    closedEarly: "Bu pencere artık kullanılmıyor; kapatabilirsiniz.",
   };
+
+  const $ = (id) => document.getElementById(id);
+  const pin = $("pin"), confirm = $("confirm"), ok = $("ok"), status = $("status");
   document.documentElement.lang = english ? "en" : "tr";
-  document.getElementById("pin-label").textContent = text.pin;
-  document.getElementById("confirm-label").textContent = text.confirm;
-  document.getElementById("note").textContent = text.note;
-  const pin = document.getElementById("pin");
-  const confirm = document.getElementById("confirm");
-  const status = document.getElementById("status");
-  document.getElementById("pin-form").addEventListener("submit", (e) => e.preventDefault());
+  document.title = TEXT.title;
+  $("heading").textContent = TEXT.heading;
+  $("origin-label").textContent = TEXT.origin;
+  $("reader-label").textContent = TEXT.reader;
+  $("serial-label").textContent = TEXT.serial;
+  $("pin-label").textContent = TEXT.pin;
+  $("confirm-label").textContent = TEXT.confirm;
+  $("ok").textContent = TEXT.ok;
+  $("cancel").textContent = TEXT.cancel;
+  $("note").textContent = TEXT.note;
+
+  function say(text, good) {
+    status.className = good ? "ok" : "";
+    status.textContent = text;
+  }
+
+  function lock() {
+    pin.disabled = confirm.disabled = ok.disabled = true;
+  }
+
+  /* Only as the top page of the window the background opened, with the
+   * token of that window's URL; anywhere else this page stays inert. */
+  const token = window.location.hash.slice(1);
+  if (window.top !== window || !/^[0-9a-f]{48}$/.test(token)) {
+    lock();
+    say(TEXT.closedEarly, false);
+    return;
+  }
+
+  let rules = null;
+  let phase = "waiting"; /* waiting -> asking -> sent -> ended */
+  const port = chrome.runtime.connect({ name: "nesbridge-pin:" + token });
+
+  function cancel() {
+    if (phase !== "asking" && phase !== "waiting") return;
+    phase = "ended";
+    pin.value = confirm.value = "";
+    lock();
+    port.postMessage({ type: "cancel" });
+  }
 
   function problem() {
-    if (pin.value === "" || confirm.value === "") return text.empty;
-    const digits = new RegExp("^[0-9]{" + min + "," + max + "}$");
-    if (!digits.test(pin.value)) return text.digits;
-    if (pin.value !== confirm.value) return text.mismatch;
+    if (pin.value === "" || confirm.value === "") return { text: TEXT.empty, field: pin.value === "" ? pin : confirm };
+    if (!new RegExp("^[0-9]{" + rules.min + "," + rules.max + "}$").test(pin.value)) {
+      return { text: TEXT.format(rules.min, rules.max), field: pin };
+    }
+    if (pin.value !== confirm.value) return { text: TEXT.mismatch, field: confirm };
     return null;
   }
 
-  if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) return;
-  const port = chrome.runtime.connect({ name: "nesbridge-pin:" + token });
-  port.onMessage.addListener((message) => {
-    if (message.type === "collect") {
-      const why = problem();
-      status.className = "";
-      status.textContent = why || "";
-      if (why) {
-        port.postMessage({ type: "pin-invalid" });
-        return;
-      }
-      port.postMessage({ type: "pin", pin: pin.value, confirm: confirm.value });
-      pin.value = confirm.value = "";
-    } else if (message.type === "done") {
-      status.className = message.ok ? "ok" : "";
-      status.textContent = message.ok ? text.done : text.failed;
-      /* After success the field is done; after a failure it takes a retry. */
-      pin.disabled = confirm.disabled = message.ok === true;
+  $("pin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (phase !== "asking") return;
+    const why = problem();
+    pin.removeAttribute("aria-invalid");
+    confirm.removeAttribute("aria-invalid");
+    if (why) {
+      why.field.setAttribute("aria-invalid", "true");
+      say(why.text, false);
+      why.field.focus();
+      return;
     }
+    phase = "sent";
+    port.postMessage({ type: "pin", pin: pin.value, confirm: confirm.value });
+    pin.value = confirm.value = "";
+    lock();
+    say(TEXT.sending, true);
+  });
+  $("cancel").addEventListener("click", cancel);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      cancel();
+    }
+  });
+
+  port.onMessage.addListener((message) => {
+    if (message.type === "show" && phase === "waiting") {
+      rules = { min: message.min, max: message.max };
+      $("action").textContent = TEXT[message.action] || TEXT.other;
+      $("origin").textContent = message.origin;
+      $("reader").textContent = message.reader || "–";
+      $("serial").textContent = message.serial || "–";
+      $("rules").textContent = TEXT.rules(rules.min, rules.max);
+      pin.maxLength = confirm.maxLength = rules.max;
+      pin.disabled = confirm.disabled = ok.disabled = false;
+      phase = "asking";
+      pin.focus();
+    } else if (message.type === "done") {
+      phase = "ended";
+      lock();
+      if (message.done) say(TEXT.done, true);
+      else if (message.code === "not-completed") say(TEXT.notCompleted, false);
+      else if (message.code === "removed-card") say(TEXT.removed, false);
+      else say(TEXT.failed + " (" + message.code + ").", false);
+    }
+  });
+  port.onDisconnect.addListener(() => {
+    if (phase === "ended") return;
+    phase = "ended";
+    pin.value = confirm.value = "";
+    lock();
+    say(TEXT.closedEarly, false);
   });
 })();

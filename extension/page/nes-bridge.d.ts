@@ -6,7 +6,7 @@ export type ErrorCode =
   | "caller-not-allowed" | "message-too-large" | "invalid-handle" | "too-many-handles" | "internal-error"
   | "bad-signature" | "unknown-key" | "nonce-replayed" | "nonce-expired" | "nonce-wrong-handle"
   | "wrong-card" | "script-expired" | "script-invalid" | "script-too-long" | "script-bad-apdu"
-  | "pin-required" | "pin-format" | "pin-mismatch"
+  | "pin-required" | "pin-format" | "pin-mismatch" | "pin-cancelled"
   | "no-service" | "no-smartcard" | "not-ready" | "not-transacted" | "proto-mismatch"
   | "reader-unavailable" | "removed-card" | "reset-card" | "server-too-busy" | "sharing-violation"
   | "system-cancelled" | "timeout" | "unknown-reader" | "unpowered-card" | "unresponsive-card"
@@ -37,7 +37,9 @@ export interface RunScriptResult {
   stopped_at: number | null;
   steps: { sw: string; data: string | null }[];
 }
-export interface PinField { token: string; iframe: HTMLIFrameElement; ready: Promise<void>; destroy(): void }
+/** The extension asks for the new PIN in its own window; `serial` is shown
+ * there as what the site states (1-32 letters, digits, space . _ -). */
+export interface AskPin { serial?: string }
 
 export interface NesBridgeApi {
   readonly PROTOCOL: 1;
@@ -51,8 +53,7 @@ export interface NesBridgeApi {
   endTransaction(handle: number): Promise<{}>;
   transmit(handle: number, apdu: string, options?: { get_response?: boolean }): Promise<Response>;
   getNonce(handle: number): Promise<string>;
-  runScript(handle: number, signed: SignedScript, options?: { pinField?: PinField | string; pinpad?: boolean }): Promise<RunScriptResult>;
-  mountPinField(element: Element, options?: { lang?: "tr" | "en"; minLength?: number; maxLength?: number }): Promise<PinField>;
+  runScript(handle: number, signed: SignedScript, options?: { askPin?: boolean | AskPin; pinpad?: boolean }): Promise<RunScriptResult>;
   request(cmd: string, args?: object, extra?: object): Promise<unknown>;
 }
 

@@ -123,38 +123,6 @@
     }
   }
 
-  function randomToken() {
-    const bytes = new Uint8Array(24);
-    global.crypto.getRandomValues(bytes);
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
-  /* Puts the extension's PIN field (an iframe the page cannot read) into
-   * element. options: {lang: "tr"|"en", minLength, maxLength}. */
-  async function mountPinField(element, options) {
-    const pong = await findExtension();
-    const opts = options || {};
-    const token = randomToken();
-    const params = new URLSearchParams({ t: token, lang: opts.lang || "tr",
-      min: String(opts.minLength || 6), max: String(opts.maxLength || 8) });
-    const iframe = global.document.createElement("iframe");
-    iframe.src = pong.pin_url + "#" + params.toString();
-    iframe.title = opts.lang === "en" ? "New PIN (nesbridge)" : "Yeni PIN Kodu (nesbridge)";
-    iframe.className = "nesbridge-pin";
-    iframe.style.border = "0";
-    iframe.style.width = "100%";
-    iframe.style.height = "190px";
-    element.appendChild(iframe);
-    return {
-      token,
-      iframe,
-      ready: new Promise((resolve) => iframe.addEventListener("load", () => resolve(), { once: true })),
-      destroy() {
-        iframe.remove();
-      },
-    };
-  }
-
   const NesBridge = {
     PROTOCOL,
     hello,
@@ -167,14 +135,22 @@
     endTransaction: (handle) => call("end-transaction", { handle }),
     transmit: (handle, apdu, options) => call("transmit", Object.assign({ handle, apdu }, options || {})),
     getNonce: async (handle) => (await call("get-nonce", { handle })).nonce,
+    /* options.askPin (true or {serial}): the extension asks the holder for
+     * the new PIN in a window of its own and adds it; the page learns only
+     * the result or the error code (pin-cancelled when the holder closes
+     * the window). serial is shown there as what the site states.
+     * options.pinpad: the holder types it on the reader instead. */
     runScript(handle, signed, options) {
       const opts = options || {};
       const args = { handle, script: signed.script, signature: signed.signature, key_id: signed.key_id };
       if (opts.pinpad) args.pinpad = true;
-      const extra = opts.pinField ? { pin_field: opts.pinField.token || opts.pinField } : undefined;
+      let extra;
+      if (opts.askPin) {
+        extra = { ask_pin: {} };
+        if (typeof opts.askPin === "object" && opts.askPin.serial !== undefined) extra.ask_pin.serial = opts.askPin.serial;
+      }
       return call("run-script", args, extra);
     },
-    mountPinField,
     /* Low-level: any command, for tests and diagnostics. */
     request: (cmd, args, extra) => call(cmd, args, extra),
   };

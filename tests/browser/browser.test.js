@@ -7,8 +7,10 @@ const assert = require("node:assert");
 const fs = require("fs");
 const path = require("path");
 const H = require("./harness");
+const M = require("../e2e/marionette");
 
 const READER = "nesbridge Virtual Reader 00 00";
+const PIN_URL = "chrome-extension://ffpjpdkbfkaajpicelpogecbmppnpjkp/pin.html";
 let server, work, ext, env;
 
 before(async () => {
@@ -66,37 +68,145 @@ test("chromium: hello, list, connect, SELECT PKCS-15 through the real host", asy
     const forged = (await browser.run(page(server.extensionOnly, "forged", "&claim=" + server.allowed))).result;
     assert.strictEqual(forged.value.code, "origin-not-allowed");
     assert.strictEqual(forged.value.pin_code, "bad-request");
-    /* The page cannot read the extension's PIN field. */
-    const pin = (await browser.run(page(server.allowed, "pinframe"))).result;
-    assert.strictEqual(pin.ok, true, JSON.stringify(pin));
-    assert.strictEqual(pin.value.src_scheme, "chrome-extension:");
-    assert.strictEqual(pin.value.document_visible, false);
-    assert.strictEqual(pin.value.read_error, "SecurityError");
+    /* The page cannot embed the PIN window's page: it is not web-accessible,
+     * and the extension no longer tells the page its address. */
+    const embed = await browser.run(page(server.allowed, "pinembed", "&pinurl=" + encodeURIComponent(PIN_URL)));
+    assert.strictEqual(embed.result.ok, true, JSON.stringify(embed.result));
+    assert.deepStrictEqual(embed.result.value.pong_keys, ["nesbridge", "protocol"]);
+    for (const frame of embed.page.frames().slice(1)) {
+      assert.strictEqual(await frame.$("#pin").catch(() => null), null, "the PIN page loaded in a frame: " + frame.url());
+    }
   } finally {
     await browser.close();
   }
 });
 
-test("chromium: a PIN typed in the extension's field reaches the card, not the page", async () => {
+/* What a test page reported while and after the PIN window was open:
+ * nothing of the PIN, no frame, no element of the window. */
+function checkPageSawNothing(value, pin) {
+  for (const when of ["before", "during", "after"]) {
+    assert.deepStrictEqual({ frames: value[when].frames, iframes: value[when].iframes, inputs: value[when].inputs,
+      opener: value[when].opener }, { frames: 0, iframes: 0, inputs: 0, opener: null }, when);
+  }
+  assert.ok(value.messages.length >= 8, "the page's message log was recorded");
+  for (const m of value.messages) assert.ok(!m.includes(pin), "the page received the PIN: " + m);
+  assert.ok(!value.html.includes(pin), "the PIN is in the page's DOM");
+}
+
+test("chromium: the new PIN is typed in the extension's window, keyboard only; it reaches the card, never the page", async () => {
   await H.vcardControl("reset-state fresh");
-  const browser = await H.launchChromium(ext.dir, { withHost: true, env });
+  const browser = await H.launchChromium(ext.dir, { withHost: true, env, lang: "en-US" });
   try {
     const tab = await browser.newPage();
-    await tab.goto(page(server.allowed, "pinrun"));
-    await tab.waitForFunction(() => window.__pinMounted === true, null, { timeout: 15000 });
-    const frame = tab.frames().find((f) => f.url().startsWith("chrome-extension://ffpjpdkbfkaajpicelpogecbmppnpjkp/pin.html"));
-    assert.ok(frame, "the PIN frame is the extension's page");
-    await frame.fill("#pin", "123456");
-    await frame.fill("#confirm", "123456");
-    await tab.evaluate(() => window.__pinTyped());
+    const popup = await browser.pinWindow(() => tab.goto(page(server.allowed, "pinwindow")));
+    assert.match(popup.url(), new RegExp("^" + PIN_URL + "#[0-9a-f]{48}$"));
+    assert.notStrictEqual(popup, tab);
+    /* What the window says: who asks, which reader and card, what happens,
+     * the rules; labelled fields, focus in the first, a live status. */
+    const view = await popup.evaluate(() => ({
+      lang: document.documentElement.lang, title: document.title,
+      origin: document.getElementById("origin").textContent, reader: document.getElementById("reader").textContent,
+      serial: document.getElementById("serial").textContent, serialLabel: document.getElementById("serial-label").textContent,
+      action: document.getElementById("action").textContent, rules: document.getElementById("rules").textContent,
+      labels: Array.from(document.querySelectorAll("input"), (i) => Array.from(i.labels, (l) => l.textContent).join()),
+      focused: document.activeElement.id, live: document.getElementById("status").getAttribute("aria-live"),
+      opener: window.opener,
+    }));
+    assert.deepStrictEqual(view, {
+      lang: "en", title: "nesbridge: New PIN", origin: server.allowed, reader: READER, serial: "NB0000000001",
+      serialLabel: "Card serial number (as the site states it)",
+      action: "The new PIN you type here will be sent to the card.", rules: "6 to 8 digits, numbers only.",
+      labels: ["New PIN", "New PIN (again)"], focused: "pin", live: "polite", opener: null,
+    });
+    await tab.evaluate(() => window.__probe());
+    /* A wrong confirmation is caught in the window, nothing is sent. */
+    await popup.keyboard.type("123456");
+    await popup.keyboard.press("Tab");
+    await popup.keyboard.type("123457");
+    await popup.keyboard.press("Enter");
+    assert.strictEqual(await popup.textContent("#status"), "The two PINs differ.");
+    assert.strictEqual(await popup.evaluate(() => document.activeElement.id), "confirm");
+    await popup.fill("#confirm", "");
+    await popup.keyboard.type("123456");
+    const closed = popup.waitForEvent("close", { timeout: 15000 });
+    await popup.keyboard.press("Enter");
+    await popup.waitForFunction(() => document.getElementById("status").textContent.startsWith("Done"), null,
+      { timeout: 15000 });
+    assert.strictEqual(await popup.inputValue("#pin"), "", "the window forgets the PIN once sent");
+    await closed; /* it closes itself after saying how the script ended */
     await tab.waitForFunction(() => window.__result !== undefined, null, { timeout: 15000 });
     const result = await tab.evaluate(() => window.__result);
     assert.strictEqual(result.ok, true, JSON.stringify(result));
-    assert.deepStrictEqual(result.value, { completed: true, sw: "9000", data: null, replay: "nonce-replayed",
-      page_saw_pin: false });
-    assert.strictEqual(await frame.inputValue("#pin"), "", "the field forgets the PIN once sent");
+    const v = result.value;
+    assert.deepStrictEqual({ completed: v.completed, sw: v.sw, data: v.data, replay: v.replay },
+      { completed: true, sw: "9000", data: null, replay: "nonce-replayed" });
+    checkPageSawNothing(v, "123456");
   } finally {
     await browser.close();
+  }
+});
+
+test("chromium: Escape or closing the window gives pin-cancelled and nothing reaches the card; one window per tab", async () => {
+  await H.vcardControl("reset-state fresh");
+  const browser = await H.launchChromium(ext.dir, { withHost: true, env, lang: "tr-TR" });
+  try {
+    const tab = await browser.newPage();
+    const first = await browser.pinWindow(() => tab.goto(page(server.allowed, "pincancel")));
+    /* Turkish unless the browser speaks English. */
+    assert.deepStrictEqual(await first.evaluate(() => [document.documentElement.lang,
+      document.getElementById("heading").textContent, document.getElementById("pin-label").textContent]),
+    ["tr", "Yeni PIN Kodu", "Yeni PIN Kodu"]);
+    await first.keyboard.type("111111");
+    const firstClosed = first.waitForEvent("close", { timeout: 15000 });
+    /* The window may be gone before the key press returns. */
+    const second = browser.pinWindow(() => first.keyboard.press("Escape").catch(() => {}));
+    await firstClosed;
+    const secondPopup = await second;
+    const third = browser.pinWindow(() => secondPopup.close().catch(() => {}));
+    const thirdPopup = await third;
+    await tab.waitForFunction(() => window.__phase === "type", null, { timeout: 15000 });
+    await thirdPopup.keyboard.type("123456");
+    await thirdPopup.keyboard.press("Tab");
+    await thirdPopup.keyboard.type("123456");
+    await thirdPopup.keyboard.press("Enter");
+    await tab.waitForFunction(() => window.__result !== undefined, null, { timeout: 15000 });
+    const result = await tab.evaluate(() => window.__result);
+    assert.strictEqual(result.ok, true, JSON.stringify(result));
+    /* The two cancelled runs never reached the host: the same signed
+     * script (its nonce unspent) ran afterwards. */
+    assert.deepStrictEqual(result.value, { escaped: "pin-cancelled", closed: "pin-cancelled", busy: "bad-request",
+      completed: true, sw: "9000" });
+    assert.match(await H.vcardControl("status"), /pin_tries=3 /);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("chromium: a PIN the card refuses: the window does not say done; its page going away closes it", async () => {
+  await H.vcardControl("reset-state fresh");
+  const browser = await H.launchChromium(ext.dir, { withHost: true, env, lang: "en-US" });
+  try {
+    const tab = await browser.newPage();
+    const popup = await browser.pinWindow(() => tab.goto(page(server.allowed, "pinrefused")));
+    await popup.fill("#pin", "654321");
+    await popup.fill("#confirm", "654321");
+    await popup.press("#confirm", "Enter");
+    await tab.waitForFunction(() => window.__result !== undefined, null, { timeout: 15000 });
+    assert.deepStrictEqual((await tab.evaluate(() => window.__result)).value, { completed: false, stopped_at: 0, sw: "63C2" });
+    await popup.waitForFunction(() => document.getElementById("status").textContent !== "Sending the new PIN to the card…",
+      null, { timeout: 5000 });
+    assert.deepStrictEqual(await popup.evaluate(() => [document.getElementById("status").textContent,
+      document.getElementById("status").className]), ["The card refused the operation.", ""]);
+    await popup.waitForEvent("close", { timeout: 15000 });
+    /* A window whose page goes away closes at once. */
+    const tab2 = await browser.newPage();
+    const orphan = await browser.pinWindow(() => tab2.goto(page(server.allowed, "pinrefused")));
+    const gone = orphan.waitForEvent("close", { timeout: 5000 });
+    await tab2.close();
+    await gone;
+  } finally {
+    await browser.close();
+    await H.vcardControl("reset-state fresh");
   }
 });
 
@@ -138,16 +248,91 @@ test("firefox: hello, list, connect, SELECT PKCS-15 through the real host", asyn
   checkBasic(await firefox(page(server.allowed, "basic"), true, "ff-basic"));
 });
 
-test("firefox: foreign origin, forged origin, PIN field, missing host", async () => {
+test("firefox: foreign origin, forged origin, no PIN page address for the page, missing host", async () => {
   const foreign = await firefox(page(server.foreign, "unavailable"), true, "ff-foreign");
   assert.strictEqual(foreign.value.code, "extension-unavailable");
   const forged = await firefox(page(server.extensionOnly, "forged", "&claim=" + server.allowed), true, "ff-forged");
   assert.strictEqual(forged.value.code, "origin-not-allowed");
   assert.strictEqual(forged.value.pin_code, "bad-request");
-  const pin = await firefox(page(server.allowed, "pinframe"), true, "ff-pin");
+  const pin = await firefox(page(server.allowed, "pinembed"), true, "ff-pin");
   assert.strictEqual(pin.ok, true, JSON.stringify(pin));
-  assert.strictEqual(pin.value.src_scheme, "moz-extension:");
-  assert.notStrictEqual(pin.value.read_error.slice(0, 4), "read");
+  assert.deepStrictEqual(pin.value.pong_keys, ["nesbridge", "protocol"], "the page learns no extension address");
   const missing = await firefox(page(server.allowed, "native"), false, "ff-native");
   assert.strictEqual(missing.value.code, "native-unavailable");
+});
+
+/* Firefox driven over Marionette: the PIN window is another window
+ * handle, of the extension's moz-extension: address. */
+async function withMarionette(prefs, fn) {
+  const ff = await M.launchFirefox(ext.xpi, { env, port: 28360 + Math.floor(Math.random() * 30), prefs });
+  try {
+    await fn(ff, await ff.handle());
+  } finally {
+    await ff.close();
+  }
+}
+
+async function ffPinWindow(ff, known) {
+  const handle = await ff.intoNewWindow(known, "moz-extension://");
+  await ff.waitFor("document.getElementById('pin') !== null && !document.getElementById('pin').disabled");
+  return handle;
+}
+
+async function ffResult(ff, main) {
+  await ff.switchTo(main);
+  await ff.waitFor("window.__result !== undefined", 20000);
+  return JSON.parse(await ff.evaluate("return JSON.stringify(window.__result);"));
+}
+
+test("firefox: the new PIN is typed in the extension's window; it reaches the card, never the page", async () => {
+  await H.vcardControl("reset-state fresh");
+  await withMarionette({ "intl.accept_languages": "en-US, en" }, async (ff, main) => {
+    await ff.goto(page(server.allowed, "pinwindow"));
+    const popup = await ffPinWindow(ff, [main]);
+    assert.match(await ff.url(), /^moz-extension:\/\/[0-9a-f-]{36}\/pin\.html#[0-9a-f]{48}$/);
+    const view = await ff.evaluate("return { lang: document.documentElement.lang, focused: document.activeElement.id, " +
+      "origin: document.getElementById('origin').textContent, reader: document.getElementById('reader').textContent, " +
+      "serial: document.getElementById('serial').textContent, opener: window.opener, " +
+      "labels: Array.from(document.querySelectorAll('input'), (i) => i.labels[0].textContent) };");
+    assert.deepStrictEqual(view, { lang: "en", focused: "pin", origin: server.allowed, reader: READER,
+      serial: "NB0000000001", opener: null, labels: ["New PIN", "New PIN (again)"] });
+    await ff.switchTo(main);
+    await ff.evaluate("return window.__probe();");
+    await ff.switchTo(popup);
+    await ff.keys("#pin", "123456");
+    await ff.keys("#confirm", "123456\uE007"); /* Enter submits */
+    await ff.waitFor("document.getElementById('status').textContent.startsWith('Done')", 15000);
+    await ff.waitGone(popup); /* it closes itself */
+    const result = await ffResult(ff, main);
+    assert.strictEqual(result.ok, true, JSON.stringify(result));
+    const v = result.value;
+    assert.deepStrictEqual({ completed: v.completed, sw: v.sw, data: v.data, replay: v.replay },
+      { completed: true, sw: "9000", data: null, replay: "nonce-replayed" });
+    checkPageSawNothing(v, "123456");
+  });
+});
+
+test("firefox: Escape or closing the window gives pin-cancelled and nothing reaches the card; one window per tab", async () => {
+  await H.vcardControl("reset-state fresh");
+  await withMarionette({ "intl.accept_languages": "tr-TR, tr" }, async (ff, main) => {
+    await ff.goto(page(server.allowed, "pincancel"));
+    const first = await ffPinWindow(ff, [main]);
+    assert.strictEqual(await ff.text("#heading"), "Yeni PIN Kodu");
+    await ff.keys("#pin", "111111\uE00C"); /* Escape */
+    await ff.waitGone(first);
+    const second = await ffPinWindow(ff, [main, first]);
+    await ff.closeWindow();
+    await ff.waitGone(second);
+    const third = await ffPinWindow(ff, [main, first, second]);
+    await ff.switchTo(main);
+    await ff.waitFor("window.__phase === 'type'");
+    await ff.switchTo(third);
+    await ff.keys("#pin", "123456");
+    await ff.keys("#confirm", "123456\uE007");
+    const result = await ffResult(ff, main);
+    assert.strictEqual(result.ok, true, JSON.stringify(result));
+    assert.deepStrictEqual(result.value, { escaped: "pin-cancelled", closed: "pin-cancelled", busy: "bad-request",
+      completed: true, sw: "9000" });
+    assert.match(await H.vcardControl("status"), /pin_tries=3 /);
+  });
 });

@@ -130,9 +130,16 @@ function nativeManifest(kind, hostPath) {
   return template.replace("@HOST_PATH@", hostPath);
 }
 
-async function launchChromium(extensionDir, { withHost, env, headed }) {
+/* lang: the holder's preferred language (navigator.language, which the
+ * PIN window follows), e.g. "tr-TR". */
+async function launchChromium(extensionDir, { withHost, env, headed, lang }) {
   const { chromium } = require("playwright-core");
   const userDataDir = tempDir("chromium");
+  if (lang) {
+    fs.mkdirSync(path.join(userDataDir, "Default"));
+    fs.writeFileSync(path.join(userDataDir, "Default", "Preferences"),
+      JSON.stringify({ intl: { accept_languages: lang + "," + lang.split("-")[0] } }));
+  }
   if (withHost) {
     const hosts = path.join(userDataDir, "NativeMessagingHosts");
     fs.mkdirSync(hosts);
@@ -154,6 +161,16 @@ async function launchChromium(extensionDir, { withHost, env, headed }) {
     context,
     extensionId: new URL(context.serviceWorkers()[0].url()).host,
     newPage: () => context.newPage(),
+    /* The extension's PIN window, once it has loaded: a page of this
+     * context (an extension popup window), not a frame of any tab. */
+    async pinWindow(trigger) {
+      const opened = context.waitForEvent("page", { timeout: 15000 });
+      if (trigger) await trigger();
+      const popup = await opened;
+      await popup.waitForFunction(() => document.getElementById("pin") !== null &&
+        !document.getElementById("pin").disabled, null, { timeout: 15000 });
+      return popup;
+    },
     async run(url) {
       const page = await context.newPage();
       await page.goto(url);

@@ -1,6 +1,6 @@
 /* A small Marionette client (Firefox's remote protocol; Debian ships no
  * geckodriver): install the add-on, open pages, find and fill elements,
- * switch into the PIN frame. Messages are "length:JSON"; commands are
+ * switch to the extension's PIN window. Messages are "length:JSON"; commands are
  * [0, id, name, params], answers [1, id, error, result]. */
 "use strict";
 
@@ -64,7 +64,7 @@ async function session(socket) {
 
 /* Firefox ESR, headless, with Marionette on a free port and the add-on
  * installed temporarily; HOME holds the native manifest. */
-async function launchFirefox(xpi, { env, port }) {
+async function launchFirefox(xpi, { env, port, prefs }) {
   const home = H.tempDir("ffhome");
   const profile = path.join(home, "profile");
   fs.mkdirSync(profile, { recursive: true });
@@ -74,6 +74,7 @@ async function launchFirefox(xpi, { env, port }) {
     'user_pref("datareporting.policy.dataSubmissionEnabled", false);',
     'user_pref("app.update.enabled", false);',
     'user_pref("extensions.update.enabled", false);',
+    ...Object.entries(prefs || {}).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`),
   ].join("\n") + "\n");
   const hosts = path.join(home, ".mozilla", "native-messaging-hosts");
   fs.mkdirSync(hosts, { recursive: true });
@@ -106,8 +107,32 @@ async function launchFirefox(xpi, { env, port }) {
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    intoFrame: async (css) => command("WebDriver:SwitchToFrame", { element: await find(css) }),
-    outOfFrame: () => command("WebDriver:SwitchToParentFrame"),
+    handle: async () => (await command("WebDriver:GetWindowHandle")).value,
+    handles: async () => { const r = await command("WebDriver:GetWindowHandles"); return [].concat(r.value || r); },
+    switchTo: (handle) => command("WebDriver:SwitchToWindow", { handle, focus: true }),
+    closeWindow: () => command("WebDriver:CloseWindow"),
+    /* Waits for a window that is not among known and has loaded url's
+     * prefix (the extension's PIN window), and switches to it. */
+    async intoNewWindow(known, prefix, ms) {
+      const deadline = Date.now() + (ms || 15000);
+      for (;;) {
+        const fresh = (await api.handles()).filter((h) => !known.includes(h));
+        if (fresh.length > 0) {
+          await api.switchTo(fresh[0]);
+          if ((await api.url()).startsWith(prefix)) return fresh[0];
+        }
+        if (Date.now() > deadline) throw new Error("no new window at " + prefix);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async waitGone(handle, ms) {
+      const deadline = Date.now() + (ms || 15000);
+      while ((await api.handles()).includes(handle)) {
+        if (Date.now() > deadline) throw new Error("window " + handle + " did not close");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    keys: async (css, text) => command("WebDriver:ElementSendKeys", { id: await find(css), text }),
     screenshot: async (file) => fs.writeFileSync(file, Buffer.from((await command("WebDriver:TakeScreenshot", { full: true })).value, "base64")),
     close() {
       return new Promise((resolve) => {

@@ -37,14 +37,83 @@ test("page requests: shape, commands, ids", () => {
     { nesbridge: "request", id: 1, cmd: "hello", args: [] },
     { nesbridge: "request", id: 1, cmd: "hello", args: "x" },
     { nesbridge: "request", id: 1, cmd: "hello", extra: true },
-    { nesbridge: "request", id: 1, cmd: "hello", pin_field: "abcdefghijklmnopqr" },
-    { nesbridge: "request", id: 1, cmd: "run-script", pin_field: "short" },
+    { nesbridge: "request", id: 1, cmd: "run-script", pin_field: "abcdefghijklmnopqr" }, /* the old iframe path */
+    { nesbridge: "request", id: 1, cmd: "hello", ask_pin: {} },
+    { nesbridge: "request", id: 1, cmd: "run-script", ask_pin: true },
+    { nesbridge: "request", id: 1, cmd: "run-script", ask_pin: { serial: "<b>x</b>" } },
+    { nesbridge: "request", id: 1, cmd: "run-script", ask_pin: { serial: "x".repeat(33) } },
+    { nesbridge: "request", id: 1, cmd: "run-script", ask_pin: { serial: 5 } },
+    { nesbridge: "request", id: 1, cmd: "run-script", ask_pin: { min: 4 } },
+    { nesbridge: "request", id: 1, cmd: "run-script", ask_pin: {}, args: { pinpad: true } },
     { nesbridge: "request", id: 1, cmd: "run-script", args: { new_pin: "123456" } },
     { nesbridge: "request", id: 1, cmd: "run-script", args: { new_pin_confirm: "123456" } },
   ];
   for (const b of bad) assert.ok(NB.validatePageRequest(b).error, JSON.stringify(b));
   const unknown = NB.validatePageRequest({ nesbridge: "request", id: 1, cmd: "frobnicate" });
   assert.strictEqual(unknown.code, "unknown-command");
+});
+
+test("page requests: ask_pin for run-script, a serial as display text at most", () => {
+  const args = { handle: 3, script: "e30=", signature: "", key_id: "" };
+  assert.deepStrictEqual(NB.validatePageRequest({ nesbridge: "request", id: 1, cmd: "run-script", args,
+    ask_pin: { serial: "AKIS 1234-5" } }).request, { id: 1, cmd: "run-script", args, ask_pin: { serial: "AKIS 1234-5" } });
+  assert.deepStrictEqual(NB.validatePageRequest({ nesbridge: "request", id: 1, cmd: "run-script", args,
+    ask_pin: {} }).request.ask_pin, {});
+});
+
+const b64 = (value) => Buffer.from(JSON.stringify(value)).toString("base64");
+const pinStep = (prefix, extra) => ({ new_pin: Object.assign({ apdu_prefix: prefix, min_len: 6, max_len: 8,
+  charset: "digits", confirm: true }, extra), expect: ["9000"] });
+
+test("PIN rules come from the signed script's new_pin step", () => {
+  const script = (steps) => b64({ version: 1, steps });
+  assert.deepStrictEqual(NB.pinRules(script([{ apdu: "00", expect: ["9000"] }, pinStep("002C0181")])),
+    { min: 6, max: 8, confirm: true, action: "unblock" });
+  assert.deepStrictEqual(NB.pinRules(script([pinStep("00240081", { min_len: 4, confirm: false })])),
+    { min: 4, max: 8, confirm: false, action: "change" });
+  assert.strictEqual(NB.pinRules(script([pinStep("00200081")])).action, "other");
+  /* The demo's unlock: a protected RESET RETRY COUNTER, then the new PIN
+   * by CHANGE REFERENCE DATA. */
+  assert.strictEqual(NB.pinRules(script([{ apdu: "0C2C03810A8E080102030405060708", expect: ["9000"] },
+    pinStep("00240181")])).action, "unblock");
+  for (const bad of ["", "!!!", b64([1]), script([{ apdu: "00A4", expect: ["9000"] }]),
+    script([pinStep("002C0181", { min_len: 3 })]), script([pinStep("002C0181", { max_len: 17 })]),
+    script([pinStep("002C0181", { min_len: 8, max_len: 6 })]), script([pinStep("2C")]),
+    Buffer.from([0xff, 0xfe]).toString("base64")]) {
+    assert.strictEqual(NB.pinRules(bad), null, bad);
+  }
+});
+
+test("PIN refusals keep their code; the window hears done only for a completed script", () => {
+  const rules = { min: 6, max: 8, confirm: true };
+  assert.strictEqual(NB.checkPin(rules, "123456", "123456"), null);
+  assert.strictEqual(NB.checkPin(rules, "12345", "12345"), "pin-format");
+  assert.strictEqual(NB.checkPin(rules, "123456789", "123456789"), "pin-format");
+  assert.strictEqual(NB.checkPin(rules, "12a456", "12a456"), "pin-format");
+  assert.strictEqual(NB.checkPin(rules, undefined, "123456"), "pin-format");
+  assert.strictEqual(NB.checkPin(rules, "123456", "123457"), "pin-mismatch");
+  assert.strictEqual(NB.checkPin({ min: 6, max: 8, confirm: false }, "123456", ""), null);
+  assert.deepStrictEqual(NB.pinOutcome({ id: 1, ok: true, result: { completed: true, stopped_at: null, steps: [] } }),
+    { done: true, code: null });
+  assert.deepStrictEqual(NB.pinOutcome({ id: 1, ok: true, result: { completed: false, stopped_at: 2, steps: [] } }),
+    { done: false, code: "not-completed" });
+  assert.deepStrictEqual(NB.pinOutcome({ id: 1, ok: true, result: { completed: "yes" } }), { done: false, code: "not-completed" });
+  assert.deepStrictEqual(NB.pinOutcome({ id: 1, ok: true }), { done: false, code: "not-completed" });
+  for (const code of ["pin-format", "pin-mismatch", "pin-required", "removed-card"]) {
+    assert.deepStrictEqual(NB.pinOutcome(NB.errorReply(1, code, "x")), { done: false, code });
+  }
+  assert.deepStrictEqual(NB.pinOutcome(null), { done: false, code: "unknown-error" });
+});
+
+test("the extension's own error codes are in the page types and the docs", () => {
+  const types = fs.readFileSync(path.join(ROOT, "extension", "page", "nes-bridge.d.ts"), "utf8");
+  const extensionDoc = fs.readFileSync(path.join(ROOT, "docs", "extension.md"), "utf8");
+  for (const code of NB.EXTENSION_CODES) {
+    assert.ok(types.includes('"' + code + '"'), code + " in nes-bridge.d.ts");
+    assert.ok(extensionDoc.includes("`" + code + "`"), code + " in docs/extension.md");
+  }
+  const protocol = fs.readFileSync(path.join(ROOT, "docs", "protocol.md"), "utf8");
+  assert.match(protocol, /^\| `pin-cancelled` \| .* \| extension \|$/m);
 });
 
 test("page requests: a forged origin is dropped, never forwarded", () => {
@@ -62,11 +131,11 @@ test("page requests: a forged origin is dropped, never forwarded", () => {
 test("router: replies go back by the page's id, once", () => {
   const router = NB.makeRouter();
   const n1 = router.add("page-1");
-  const n2 = router.add(42, { pinToken: "t" });
+  const n2 = router.add(42, { pinSession: "t" });
   assert.notStrictEqual(n1, n2);
   assert.strictEqual(router.size, 2);
   assert.deepStrictEqual(router.resolve({ id: n2, ok: true, result: { sw: "9000" } }),
-    { reply: { id: 42, ok: true, result: { sw: "9000" } }, extra: { pinToken: "t" } });
+    { reply: { id: 42, ok: true, result: { sw: "9000" } }, extra: { pinSession: "t" } });
   assert.strictEqual(router.resolve({ id: n2, ok: true, result: {} }), null); /* once */
   assert.strictEqual(router.resolve({ id: 999, ok: true }), null);
   assert.strictEqual(router.resolve("junk"), null);
@@ -108,7 +177,8 @@ test("the manifest asks for nativeMessaging only and serves the authority only",
   assert.strictEqual(manifest.host_permissions, undefined);
   const authority = ["https://kamusm.gov.tr/*", "https://*.kamusm.gov.tr/*"];
   assert.deepStrictEqual(manifest.content_scripts[0].matches, authority);
-  assert.deepStrictEqual(manifest.web_accessible_resources[0].matches, authority);
+  /* Nothing is web-accessible: no page can embed the PIN window's page. */
+  assert.strictEqual(manifest.web_accessible_resources, undefined);
   assert.strictEqual(manifest.browser_specific_settings.gecko.id, "nesbridge@kamusm.gov.tr");
   assert.deepStrictEqual(NB.EXTRA_ORIGINS, []);
 });

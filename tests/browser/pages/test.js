@@ -22,6 +22,34 @@ function rawRequest(message) {
   });
 }
 
+/* Every message the page receives, as the page sees it: the PIN must
+ * never be among them. */
+const seen = [];
+window.addEventListener("message", (event) => {
+  try {
+    seen.push(JSON.stringify(event.data));
+  } catch (e) {
+    seen.push(String(event.data));
+  }
+}, true);
+
+/* What page script can find of the PIN window. */
+function probe() {
+  return {
+    frames: window.frames.length,
+    iframes: document.querySelectorAll("iframe, frame, object, embed").length,
+    inputs: document.querySelectorAll("input").length,
+    opener: window.opener === null ? null : "set",
+    has_focus: document.hasFocus(),
+  };
+}
+window.__probe = () => { window.__during = probe(); return window.__during; };
+
+async function sign(nonce, atr) {
+  const response = await fetch("/sign", { method: "POST", body: JSON.stringify({ nonce, atr }) });
+  return response.json();
+}
+
 const scenarios = {
   async basic() {
     const hello = await NesBridge.hello();
@@ -56,28 +84,49 @@ const scenarios = {
       args: { handle: 1, script: "", signature: "", key_id: "", new_pin: "123456" } });
     return { code: reply.ok ? "ok" : reply.error.code, pin_code: pin.ok ? "ok" : pin.error.code };
   },
-  /* The PIN typed in the extension's field reaches the card; the page
-   * never sees it. The signed script uses it for VERIFY (a known PIN). */
-  async pinrun() {
+  /* The new PIN is typed in the extension's own window; the page learns
+   * only the result. The signed script uses it for VERIFY (a known PIN).
+   * The driver types into the window and probes the page meanwhile. */
+  async pinwindow() {
     const conn = await NesBridge.connect(READER);
     const nonce = await NesBridge.getNonce(conn.handle);
-    const field = await NesBridge.mountPinField(document.getElementById("pin"), { lang: "en" });
-    await field.ready;
-    await new Promise((resolve) => {
-      window.__pinTyped = resolve;
-      window.__pinMounted = true;
-    });
-    const response = await fetch("/sign", { method: "POST", body: JSON.stringify({ nonce, atr: conn.atr }) });
-    const signed = await response.json();
-    const result = await NesBridge.runScript(conn.handle, signed, { pinField: field });
+    const signed = await sign(nonce, conn.atr);
+    const before = probe();
+    window.__phase = "asking";
+    const result = await NesBridge.runScript(conn.handle, signed, { askPin: { serial: "NB0000000001" } });
     const again = await NesBridge.runScript(conn.handle, signed).catch(codeOf);
     return {
-      completed: result.completed,
-      sw: result.steps[0].sw,
-      data: result.steps[0].data,
-      replay: again,
-      page_saw_pin: document.documentElement.outerHTML.includes("123456"),
+      completed: result.completed, sw: result.steps[0].sw, data: result.steps[0].data, replay: again,
+      before, during: window.__during || null, after: probe(), messages: seen, html: document.documentElement.outerHTML,
     };
+  },
+  /* Escape, then a closed window: pin-cancelled, nothing reaches the host
+   * (the same signed script, nonce unspent, then runs); a second request
+   * while the window is open is refused. */
+  async pincancel() {
+    const conn = await NesBridge.connect(READER);
+    const nonce = await NesBridge.getNonce(conn.handle);
+    const signed = await sign(nonce, conn.atr);
+    window.__phase = "escape";
+    const escaped = await NesBridge.runScript(conn.handle, signed, { askPin: true }).catch(codeOf);
+    window.__phase = "close";
+    const closed = await NesBridge.runScript(conn.handle, signed, { askPin: true }).catch(codeOf);
+    const third = NesBridge.runScript(conn.handle, signed, { askPin: true }).catch(codeOf);
+    await new Promise((r) => setTimeout(r, 300));
+    const busy = await NesBridge.runScript(conn.handle, signed, { askPin: true }).catch(codeOf);
+    window.__phase = "type";
+    const run = await third;
+    return { escaped, closed, busy, completed: run.completed, sw: run.steps ? run.steps[0].sw : run };
+  },
+  /* A PIN the card refuses: the script stops, the page hears completed
+   * false, the window does not say done. */
+  async pinrefused() {
+    const conn = await NesBridge.connect(READER);
+    const nonce = await NesBridge.getNonce(conn.handle);
+    const signed = await sign(nonce, conn.atr);
+    window.__phase = "asking";
+    const result = await NesBridge.runScript(conn.handle, signed, { askPin: true });
+    return { completed: result.completed, stopped_at: result.stopped_at, sw: result.steps[0].sw };
   },
   /* The host goes away during a wait: the page hears native-disconnected,
    * and the next call starts a new host. */
@@ -111,18 +160,32 @@ const scenarios = {
     const code = await NesBridge.hello().then(() => "ok", codeOf);
     return { code };
   },
-  async pinframe() {
-    const field = await NesBridge.mountPinField(document.getElementById("pin"), { lang: "en" });
-    await field.ready;
-    let document_visible = null, read_error = null;
-    try {
-      document_visible = field.iframe.contentDocument !== null;
-      const doc = field.iframe.contentWindow.document;
-      read_error = "read " + doc.querySelector("input").value;
-    } catch (e) {
-      read_error = e.name;
+  /* The page looks for the PIN window's page: an iframe of it (no longer
+   * web-accessible) does not load it. */
+  async pinembed() {
+    const pong = await new Promise((resolve) => {
+      const onPong = (event) => {
+        if (event.source === window && event.data && event.data.nesbridge === "pong") {
+          window.removeEventListener("message", onPong);
+          resolve(event.data);
+        }
+      };
+      window.addEventListener("message", onPong);
+      window.postMessage({ nesbridge: "ping" }, location.origin);
+    });
+    const url = params.get("pinurl");
+    let loaded = null;
+    if (url) {
+      const frame = document.createElement("iframe");
+      frame.src = url + "#" + "0".repeat(48);
+      document.body.appendChild(frame);
+      loaded = await new Promise((resolve) => {
+        frame.addEventListener("load", () => resolve("load"), { once: true });
+        frame.addEventListener("error", () => resolve("error"), { once: true });
+        setTimeout(() => resolve("timeout"), 3000);
+      });
     }
-    return { src_scheme: new URL(field.iframe.src).protocol, document_visible, read_error, token: field.token.length };
+    return { pong_keys: Object.keys(pong).sort(), loaded };
   },
 };
 
