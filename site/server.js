@@ -89,7 +89,7 @@ function resetLogin(s) {
 
 const SECURITY_HEADERS = {
   "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-    "connect-src 'self'; frame-src chrome-extension: moz-extension:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",
   "Cache-Control": "no-store",
@@ -307,7 +307,7 @@ const routes = {
     send(res, 200, "text/html; charset=utf-8", page(s, t.unlockTitle,
       `<div id="status" role="status"></div><dl id="card"><dt>${esc(t.reader)}</dt><dd id="reader">–</dd>` +
       `<dt>${esc(t.cardSerial)}</dt><dd id="serial">–</dd><dt>${esc(t.pinTries)}</dt><dd id="tries">–</dd></dl>` +
-      `<h2>${esc(t.newPin)}</h2><div id="pin-field"></div><button id="make-pin" type="button" disabled>${esc(t.makePin)}</button>` +
+      `<h2>${esc(t.newPin)}</h2><p id="pin-hint">${esc(t.pinHint)}</p><button id="make-pin" type="button" disabled>${esc(t.makePin)}</button>` +
       `<p id="result" role="alert"></p>` + form(s, "/logout", "", t.logout, "logout"),
     { scripts: ["/lib/nes-bridge.js", "/static/unlock.js"], data: { csrf: s.csrf, lang: s.lang, messages: t.c, success: t.success, test: TEST ? "1" : "" } }));
   },

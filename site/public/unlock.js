@@ -1,19 +1,17 @@
 /* Kilit Çözme: find the card through nesbridge, show its serial and PIN
- * tries, let the holder type the new PIN in the extension's field, and run
- * the unlock script that the authority's server signs. */
+ * tries, and run the unlock script that the authority's server signs; the
+ * extension asks the holder for the new PIN in a window of its own. */
 "use strict";
 
 (function () {
   const body = document.body;
   const csrf = body.dataset.csrf;
-  const lang = body.dataset.lang;
   const t = JSON.parse(body.dataset.messages);
   const successText = body.dataset.success;
   const testMode = body.dataset.test === "1";
   const $ = (id) => document.getElementById(id);
   const button = $("make-pin");
   let card = null; /* {reader, handle, atr, serial} */
-  let pinField = null;
 
   function status(text) {
     $("status").textContent = text;
@@ -75,10 +73,6 @@
     $("serial").textContent = info.serial;
     $("tries").textContent = info.tries;
     status(t.cardFound + (info.note ? " " + info.note : ""));
-    if (pinField === null) {
-      pinField = await NesBridge.mountPinField($("pin-field"), { lang, minLength: 6, maxLength: 8 });
-      await pinField.ready;
-    }
     button.disabled = false;
   }
 
@@ -93,7 +87,9 @@
       const challenge = await NesBridge.transmit(card.handle, "0084000008");
       const signed = await post("/api/unlock/prepare", { nonce, challenge: challenge.data, atr: card.atr, serial: card.serial });
       if (testMode) window.__nbLastSigned = { handle: card.handle, signed };
-      const run = await NesBridge.runScript(card.handle, signed, { pinField });
+      status(t.typePin);
+      const run = await NesBridge.runScript(card.handle, signed, { askPin: { serial: card.serial } });
+      status(t.working);
       outcome = { completed: run.completed, code: run.completed ? "" : "step-" + run.stopped_at };
       if (!run.completed) throw Object.assign(new Error("step"), { code: "stepFailed" });
       window.__nbUnlockMs = performance.now() - started;

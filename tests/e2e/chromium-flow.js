@@ -1,6 +1,7 @@
 /* The seed's unlock flow, step by step, in Chromium (playwright-core):
  * Ana sayfa -> Online İşlemler -> NES İşlemleri -> Şifreli Giriş -> SMS
- * Onay -> SMS code -> İşlemler -> Kilit Çözme -> new PIN -> success. */
+ * Onay -> SMS code -> İşlemler -> Kilit Çözme -> Yeni PIN Üret -> the new
+ * PIN in the extension's window -> success. */
 "use strict";
 
 const { captchaText } = require("./stack");
@@ -11,12 +12,13 @@ const WORD = "guvenli-sozcuk";
 function makeSteps(page, { onStep, shots }) {
   let n = 0;
   const t0 = Date.now();
-  return async function step(name, fn) {
+  /* shown: the page to photograph, when not the site's (the PIN window). */
+  return async function step(name, fn, shown) {
     const started = Date.now();
     await fn();
     n++;
     const file = shots ? `${shots}/${String(n).padStart(2, "0")}-${name.replace(/[^a-z0-9]+/gi, "-")}.png` : null;
-    if (file) await page.screenshot({ path: file, fullPage: true });
+    if (file) await (shown ? shown() : page).screenshot({ path: file, fullPage: true });
     if (onStep) onStep({ n, name, ms: Date.now() - started, total: Date.now() - t0, file });
   };
 }
@@ -51,7 +53,40 @@ async function smsCode(page, origin) {
   return code.trim();
 }
 
-/* From the services menu: open Kilit Çözme, type the PIN, press the button. */
+/* Presses "Yeni PIN Üret" and returns the extension's PIN window, loaded:
+ * a popup window of the extension, a page of the context, not of the tab. */
+async function pressForPinWindow(page) {
+  const opened = page.context().waitForEvent("page", { timeout: 20000 });
+  await page.click("#make-pin");
+  const popup = await opened;
+  await popup.waitForFunction(() => document.getElementById("pin") !== null &&
+    !document.getElementById("pin").disabled, null, { timeout: 20000 });
+  return popup;
+}
+
+/* What the PIN window shows, for the tests. */
+function readPinWindow(popup) {
+  return popup.evaluate(() => ({ url: location.href, lang: document.documentElement.lang,
+    heading: document.getElementById("heading").textContent, action: document.getElementById("action").textContent,
+    origin: document.getElementById("origin").textContent, reader: document.getElementById("reader").textContent,
+    serial: document.getElementById("serial").textContent, focused: document.activeElement.id }));
+}
+
+/* Types the PIN twice with the keyboard (focus starts in the first
+ * field) and submits with Enter. */
+async function typePin(popup, pin, confirm) {
+  await popup.keyboard.type(pin);
+  await popup.keyboard.press("Tab");
+  await popup.keyboard.type(confirm || pin);
+  await popup.keyboard.press("Enter");
+}
+
+function waitResult(page) {
+  return page.waitForFunction(() => document.getElementById("result").textContent !== "", null, { timeout: 20000 });
+}
+
+/* From the services menu: open Kilit Çözme, press the button, type the
+ * new PIN in the extension's window. */
 async function unlock(page, step, pin, opts) {
   const o = opts || {};
   await step("islemler-menusu", async () => { await page.waitForSelector("#kilit"); });
@@ -59,24 +94,28 @@ async function unlock(page, step, pin, opts) {
     await page.click("#kilit");
     await page.waitForFunction(() => !document.getElementById("make-pin").disabled, null, { timeout: 15000 });
   });
-  const frame = page.frames().find((f) => /^chrome-extension:\/\/[a-p]{32}\/pin\.html/.test(f.url()));
-  await step("yeni-pin-kodu", async () => {
-    await frame.fill("#pin", pin);
-    await frame.fill("#confirm", o.confirm || pin);
-  });
   if (o.beforePress) await o.beforePress();
-  let pressedAt = 0;
-  await step("yeni-pin-uret", async () => {
-    pressedAt = Date.now();
-    await page.click("#make-pin");
-    await page.waitForFunction(() => document.getElementById("result").textContent !== "", null, { timeout: 20000 });
+  let popup = null;
+  await step("yeni-pin-uret", async () => { popup = await pressForPinWindow(page); }, () => popup);
+  const pinWindow = await readPinWindow(popup);
+  let enteredAt = 0;
+  await step("yeni-pin-kodu", async () => {
+    await popup.keyboard.type(pin);
+    await popup.keyboard.press("Tab");
+    await popup.keyboard.type(o.confirm || pin);
+  }, () => popup);
+  await step("kart-pin-degisti", async () => {
+    enteredAt = Date.now();
+    await popup.keyboard.press("Enter");
+    await waitResult(page);
   });
   const result = await page.evaluate(() => ({ text: document.getElementById("result").textContent,
     ok: document.getElementById("result").className === "ok", disabled: document.getElementById("make-pin").disabled,
     tries: document.getElementById("tries").textContent, serial: document.getElementById("serial").textContent,
-    ms: window.__nbUnlockMs }));
-  result.sinceClickMs = Date.now() - pressedAt;
+    frames: window.frames.length, ms: window.__nbUnlockMs }));
+  result.sinceEnterMs = Date.now() - enteredAt;
+  result.pinWindow = pinWindow;
   return result;
 }
 
-module.exports = { login, unlock, makeSteps, smsCode, TC, WORD };
+module.exports = { login, unlock, makeSteps, smsCode, pressForPinWindow, readPinWindow, typePin, waitResult, TC, WORD };

@@ -29,7 +29,7 @@ function apdu(...hex) {
   console.log("demo: the card is locked by three wrong PINs: " + wrong.map((l) => l.split(" ").pop()).join(", ") +
     "; VERIFY status now " + apdu("00200081")[0].trim());
   const stack = await startStack({ port: 8443, dataDir: path.join(H.BUILD, "demo-site"), test: false });
-  const browser = await H.launchChromium(stack.ext.dir, { withHost: true, env: stack.env, headed: ui });
+  const browser = await H.launchChromium(stack.ext.dir, { withHost: true, env: stack.env, headed: ui, lang: "tr-TR" });
   let ok = false;
   try {
     const page = await browser.newPage();
@@ -40,7 +40,10 @@ function apdu(...hex) {
     await F.login(page, stack.origin, step);
     const result = await F.unlock(page, step, NEW_PIN);
     console.log(`demo: page says "${result.text}" (button disabled: ${result.disabled}, PIN tries now ${result.tries})`);
-    console.log(`demo: "Yeni PIN Üret" to the success message: ${result.ms.toFixed(1)} ms in the page, ${result.sinceClickMs} ms from the click`);
+    console.log(`demo: the new PIN was typed in the extension's own window (${result.pinWindow.url.split("#")[0]}), ` +
+      `which showed ${result.pinWindow.origin}, ${result.pinWindow.reader}, serial ${result.pinWindow.serial}`);
+    console.log(`demo: "Yeni PIN Üret" to the success message: ${result.ms.toFixed(1)} ms in the page (the PIN window included), ` +
+      `${result.sinceEnterMs} ms from the PIN's Enter`);
     const verify = apdu("0020008108" + Buffer.from(NEW_PIN).toString("hex").toUpperCase())[0].trim();
     console.log("demo: VERIFY of the new PIN on the card: " + verify);
     ok = result.ok && result.text === "Kart Pin Başarıyla Değiştirildi." && verify === "9000";

@@ -10,7 +10,7 @@ const M = require("./marionette");
 let nextPort = 28300;
 
 async function chromium(stack) {
-  const browser = await H.launchChromium(stack.ext.dir, { withHost: true, env: stack.env });
+  const browser = await H.launchChromium(stack.ext.dir, { withHost: true, env: stack.env, lang: "tr-TR" });
   const page = await browser.newPage();
   const step = C.makeSteps(page, {});
   return {
@@ -21,12 +21,21 @@ async function chromium(stack) {
     url: async () => page.url(),
     async retry(pin) {
       await page.waitForFunction(() => !document.getElementById("make-pin").disabled, null, { timeout: 15000 });
-      const frame = page.frames().find((f) => f.url().includes("/pin.html"));
-      await frame.fill("#pin", pin);
-      await frame.fill("#confirm", pin);
-      await page.click("#make-pin");
-      await page.waitForFunction(() => document.getElementById("result").textContent !== "", null, { timeout: 20000 });
+      await C.typePin(await C.pressForPinWindow(page), pin);
+      await C.waitResult(page);
       return page.textContent("#result");
+    },
+    /* Kilit Çözme, "Yeni PIN Üret", then Escape in the PIN window. */
+    async cancelPin() {
+      await page.click("#kilit");
+      await page.waitForFunction(() => !document.getElementById("make-pin").disabled, null, { timeout: 15000 });
+      const popup = await C.pressForPinWindow(page);
+      const closed = popup.waitForEvent("close", { timeout: 15000 });
+      await popup.keyboard.press("Escape").catch(() => {}); /* the window may close before the press returns */
+      await closed;
+      await C.waitResult(page);
+      return page.evaluate(() => ({ text: document.getElementById("result").textContent,
+        disabled: document.getElementById("make-pin").disabled }));
     },
     replay: () => page.evaluate(async () => {
       const last = window.__nbLastSigned;
@@ -37,7 +46,8 @@ async function chromium(stack) {
 }
 
 async function firefox(stack) {
-  const ff = await M.launchFirefox(stack.ext.xpi, { env: stack.env, port: nextPort++ });
+  const ff = await M.launchFirefox(stack.ext.xpi, { env: stack.env, port: nextPort++,
+    prefs: { "intl.accept_languages": "tr-TR, tr" } });
   return {
     name: "firefox",
     login: (opts) => FF.login(ff, stack.origin, opts),
@@ -46,12 +56,26 @@ async function firefox(stack) {
     url: () => ff.url(),
     async retry(pin) {
       await ff.waitFor("!document.getElementById('make-pin').disabled");
-      await FF.typePin(ff, pin);
-      await ff.click("#make-pin");
+      await FF.pressAndTypePin(ff, pin);
       await ff.waitFor("document.getElementById('result').textContent !== ''", 20000);
       return ff.text("#result");
     },
-    replay: () => ff.evaluate("const last = window.wrappedJSObject ? window.wrappedJSObject.__nbLastSigned : window.__nbLastSigned;" +
+    async cancelPin() {
+      await ff.click("#kilit");
+      await ff.waitFor("!document.getElementById('make-pin').disabled");
+      const main = await ff.handle();
+      const known = await ff.handles();
+      await ff.click("#make-pin");
+      const popup = await ff.intoNewWindow(known, "moz-extension://", 20000);
+      await ff.waitFor("document.getElementById('pin') !== null && !document.getElementById('pin').disabled");
+      await ff.keys("#pin", "\uE00C"); /* Escape */
+      await ff.waitGone(popup);
+      await ff.switchTo(main);
+      await ff.waitFor("document.getElementById('result').textContent !== ''", 20000);
+      return ff.evaluate("return { text: document.getElementById('result').textContent, " +
+        "disabled: document.getElementById('make-pin').disabled };");
+    },
+    replay: () => ff.evaluate("const last = window.__nbLastSigned;" +
       "return await NesBridge.runScript(last.handle, last.signed).then(() => 'ran', (e) => e.code);"),
     close: () => ff.close(),
   };

@@ -42,6 +42,15 @@ for (const kind of ["chromium", "firefox"]) {
       const result = await b.unlock(newPin);
       assert.strictEqual(result.text, SUCCESS);
       assert.strictEqual(result.disabled, true, "the button stays disabled after success");
+      /* The PIN was typed in the extension's own window, in Turkish, which
+       * named the site, the reader and the serial; the page has no frame. */
+      const w = result.pinWindow;
+      assert.match(w.url, /^(chrome|moz)-extension:\/\/[^/]+\/pin\.html#[0-9a-f]{48}$/);
+      assert.deepStrictEqual({ lang: w.lang, heading: w.heading, origin: w.origin, reader: w.reader, serial: w.serial,
+        focused: w.focused }, { lang: "tr", heading: "Yeni PIN Kodu", origin: stack.origin, reader: READER,
+        serial: "NB0000000001", focused: "pin" });
+      assert.strictEqual(w.action, "Kartınızın kilidi çözülecek ve buraya yazacağınız yeni PIN kodu karta yazılacak.");
+      assert.strictEqual(result.frames, 0);
       assert.deepStrictEqual(apdu(verifyHex(newPin)), ["9000"]);
     });
   }
@@ -89,6 +98,18 @@ for (const kind of ["chromium", "firefox"]) {
       await H.vcardControl("insert");
       assert.strictEqual(await b.retry("11223344"), SUCCESS);
       assert.deepStrictEqual(apdu(verifyHex("11223344")), ["9000"]);
+    });
+  });
+
+  test(kind + ": Escape in the PIN window: the site says so, nothing reaches the card, a retry works", async () => {
+    await H.vcardControl("reset-state pin-locked");
+    await withBrowser(kind, async (b) => {
+      await b.login();
+      assert.deepStrictEqual(await b.cancelPin(), {
+        text: "Yeni PIN girişi iptal edildi; kartta bir değişiklik yapılmadı.", disabled: false });
+      assert.match(await H.vcardControl("status"), /pin_tries=0 puk_tries=10 /);
+      assert.strictEqual(await b.retry("86420135"), SUCCESS);
+      assert.deepStrictEqual(apdu(verifyHex("86420135")), ["9000"]);
     });
   });
 

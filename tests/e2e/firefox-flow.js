@@ -28,19 +28,33 @@ async function unlock(ff, pin, opts) {
   const o = opts || {};
   await ff.click("#kilit");
   await ff.waitFor("!document.getElementById('make-pin').disabled");
-  await typePin(ff, pin);
   if (o.beforePress) await o.beforePress();
-  await ff.click("#make-pin");
+  const pinWindow = await pressAndTypePin(ff, pin);
   await ff.waitFor("document.getElementById('result').textContent !== ''", 20000);
-  return ff.evaluate("return { text: document.getElementById('result').textContent, " +
-    "ok: document.getElementById('result').className === 'ok', disabled: document.getElementById('make-pin').disabled };");
+  const result = await ff.evaluate("return { text: document.getElementById('result').textContent, " +
+    "ok: document.getElementById('result').className === 'ok', disabled: document.getElementById('make-pin').disabled, " +
+    "frames: window.frames.length };");
+  result.pinWindow = pinWindow;
+  return result;
 }
 
-async function typePin(ff, pin) {
-  await ff.intoFrame("iframe.nesbridge-pin");
-  await ff.fill("#pin", pin);
-  await ff.fill("#confirm", pin);
-  await ff.outOfFrame();
+/* Presses "Yeni PIN Üret", switches to the extension's PIN window (a new
+ * window handle at a moz-extension: address), types the PIN twice, Enter,
+ * and comes back to the site's window. Returns what the window showed. */
+async function pressAndTypePin(ff, pin) {
+  const main = await ff.handle();
+  const known = await ff.handles();
+  await ff.click("#make-pin");
+  await ff.intoNewWindow(known, "moz-extension://", 20000);
+  await ff.waitFor("document.getElementById('pin') !== null && !document.getElementById('pin').disabled");
+  const shown = await ff.evaluate("return { url: location.href, lang: document.documentElement.lang, " +
+    "heading: document.getElementById('heading').textContent, action: document.getElementById('action').textContent, " +
+    "origin: document.getElementById('origin').textContent, reader: document.getElementById('reader').textContent, " +
+    "serial: document.getElementById('serial').textContent, focused: document.activeElement.id };");
+  await ff.keys("#pin", pin);
+  await ff.keys("#confirm", pin + "\uE007"); /* Enter */
+  await ff.switchTo(main);
+  return shown;
 }
 
-module.exports = { login, unlock, typePin };
+module.exports = { login, unlock, pressAndTypePin };
