@@ -24,7 +24,7 @@ HOST_OBJS := $(HOST_CORE:%=$(BUILD)/host/%.o)
 HOST_BIN := $(BUILD)/nesbridge-host
 
 UNIT_TESTS := frame jsonguard hex apdu policy origin caller config errors protocol dispatch relay log platform \
-              script trust oom
+              script trust oom watchdog
 CARD_TESTS := sm card
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/check_%) $(CARD_TESTS:%=$(BUILD)/tests/check_%)
 VCARD_LIB := $(BUILD)/vcard/card.o $(BUILD)/vcard/sm.o $(BUILD)/vcard/state.o

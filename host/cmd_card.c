@@ -25,7 +25,9 @@ nb_error nb_card_fail(nb_session *s, nb_handle *h, nb_outcome *out, uint32_t rv)
         if (nb_pcsc_plain(rv) == NB_SCARD_W_REMOVED_CARD) {
             /* The card is gone: let the stale handle go at once, or it
              * would keep others (an exclusive connect) off the reader. */
+            nb_watchdog_enter(s->current_id, 0);
             s->backend->disconnect(s->backend->self, h->card, NB_LEAVE_CARD);
+            nb_watchdog_leave();
             nb_session_forget_handle(s, h);
         } else if (rv == NB_SCARD_E_INVALID_HANDLE) {
             nb_session_forget_handle(s, h); /* PC/SC no longer knows it */
@@ -114,15 +116,17 @@ nb_error nb_cmd_connect(nb_session *s, const cJSON *args, nb_outcome *out)
     if (h == NULL)
         return nb_fail(out, NB_ERR_TOO_MANY_HANDLES, NULL);
     const nb_backend *b = s->backend;
+    /* Connecting powers the card up: it may hang like any exchange. */
+    nb_watchdog_enter(s->current_id, 0);
     rv = b->connect(b->self, ctx, reader, share, protocols, &h->card, &h->protocol);
-    if (rv != NB_SCARD_S_SUCCESS) {
-        nb_session_forget_handle(s, h);
-        return nb_card_fail(s, NULL, out, rv);
-    }
     uint32_t state = 0, protocol = 0;
-    rv = b->status(b->self, h->card, &state, &protocol, h->atr, &h->atr_len);
-    if (rv != NB_SCARD_S_SUCCESS) {
+    int connected = rv == NB_SCARD_S_SUCCESS;
+    if (connected)
+        rv = b->status(b->self, h->card, &state, &protocol, h->atr, &h->atr_len);
+    if (connected && rv != NB_SCARD_S_SUCCESS)
         b->disconnect(b->self, h->card, NB_LEAVE_CARD);
+    nb_watchdog_leave();
+    if (rv != NB_SCARD_S_SUCCESS) {
         nb_session_forget_handle(s, h);
         return nb_card_fail(s, NULL, out, rv);
     }
@@ -145,9 +149,11 @@ nb_error nb_cmd_disconnect(nb_session *s, const cJSON *args, nb_outcome *out)
     if (nb_find_handle(s, args, &h, out) != NB_OK || parse_disposition(args, &disposition, out) != NB_OK)
         return out->err;
     const nb_backend *b = s->backend;
+    nb_watchdog_enter(s->current_id, 0);
     if (h->in_transaction)
         b->end_transaction(b->self, h->card, NB_LEAVE_CARD);
     uint32_t rv = b->disconnect(b->self, h->card, disposition);
+    nb_watchdog_leave();
     nb_session_forget_handle(s, h); /* gone for the page whatever PC/SC says */
     nb_session_note_rv(s, rv);
     if (rv != NB_SCARD_S_SUCCESS && rv != NB_SCARD_W_REMOVED_CARD &&
@@ -166,7 +172,9 @@ nb_error nb_cmd_status(nb_session *s, const cJSON *args, nb_outcome *out)
     uint8_t atr[NB_MAX_ATR];
     size_t atr_len = 0;
     const nb_backend *b = s->backend;
+    nb_watchdog_enter(s->current_id, 0);
     uint32_t rv = b->status(b->self, h->card, &state, &protocol, atr, &atr_len);
+    nb_watchdog_leave();
     if (rv != NB_SCARD_S_SUCCESS)
         return nb_card_fail(s, h, out, rv);
     cJSON *result = cJSON_CreateObject();
@@ -205,7 +213,9 @@ nb_error nb_cmd_end_transaction(nb_session *s, const cJSON *args, nb_outcome *ou
     if (!h->in_transaction)
         return nb_fail(out, NB_ERR_NOT_TRANSACTED, NULL);
     h->in_transaction = 0;
+    nb_watchdog_enter(s->current_id, 0);
     uint32_t rv = s->backend->end_transaction(s->backend->self, h->card, disposition);
+    nb_watchdog_leave();
     if (rv != NB_SCARD_S_SUCCESS)
         return nb_card_fail(s, h, out, rv);
     out->result = cJSON_CreateObject();

@@ -10,6 +10,7 @@
 #include "pinpad.h"
 #include "readers.h"
 #include "version.h"
+#include "watchdog.h"
 
 #define MAX_READERS 15          /* plus the PnP pseudo-reader: 16 states */
 #define READER_LIST_BYTES 4096
@@ -145,6 +146,7 @@ static void add_pinpad_features(nb_session *s, nb_context ctx, const char *reade
     int verify = 0, modify = 0;
     nb_card card = 0;
     uint32_t proto = 0;
+    nb_watchdog_enter(s->current_id, 0); /* a reader's driver may hang too */
     if (b->connect(b->self, ctx, reader, NB_SHARE_DIRECT, 0, &card, &proto) == NB_SCARD_S_SUCCESS) {
         uint8_t tlv[256];
         size_t len = sizeof(tlv);
@@ -156,6 +158,7 @@ static void add_pinpad_features(nb_session *s, nb_context ctx, const char *reade
         }
         b->disconnect(b->self, card, NB_LEAVE_CARD);
     }
+    nb_watchdog_leave();
     cJSON *pinpad = cJSON_AddObjectToObject(entry, "pinpad");
     cJSON_AddBoolToObject(pinpad, "verify", verify);
     cJSON_AddBoolToObject(pinpad, "modify", modify);

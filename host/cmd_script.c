@@ -305,7 +305,9 @@ static nb_error execute(nb_session *s, nb_handle *h, const nb_script *script, co
     free(data);
     if (oom || !run.completed || own_transaction) {
         const nb_backend *b = s->backend;
+        nb_watchdog_enter(s->current_id, 0);
         b->end_transaction(b->self, h->card, run.completed ? NB_LEAVE_CARD : NB_RESET_CARD);
+        nb_watchdog_leave();
         h->in_transaction = 0;
     }
     if (oom) {

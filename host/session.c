@@ -6,6 +6,7 @@
 
 #include "errors.h"
 #include "log.h"
+#include "watchdog.h"
 
 void nb_session_init(nb_session *s, const nb_backend *backend, const nb_config *config,
                      int caller_allowed)
@@ -98,9 +99,11 @@ void nb_session_close(nb_session *s)
         nb_handle *h = &s->handles[i];
         if (!h->in_use)
             continue;
+        nb_watchdog_enter(s->current_id, 0); /* a card that hangs here ends the host */
         if (h->in_transaction)
             b->end_transaction(b->self, h->card, NB_LEAVE_CARD);
         b->disconnect(b->self, h->card, NB_LEAVE_CARD);
+        nb_watchdog_leave();
         nb_session_forget_handle(s, h);
     }
     if (s->have_ctx)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "errors.h"
 
@@ -142,6 +143,8 @@ static uint32_t f_status(void *self, nb_card card, uint32_t *state, uint32_t *pr
 {
     fake_backend *f = self;
     (void)card;
+    while (f->hang_status)
+        pause();
     if (f->status_rv != NB_SCARD_S_SUCCESS)
         return f->status_rv;
     *state = NB_CARD_PRESENT | NB_CARD_POWERED | NB_CARD_SPECIFIC;

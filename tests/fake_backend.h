@@ -24,6 +24,7 @@ typedef struct {
     fake_responder responder;
     void *responder_arg;
     int block_waits; /* get_status_change blocks until cancel or timeout */
+    int hang_status; /* status never returns (a reader that hangs) */
     uint32_t wait_rv;  /* returned by a non-blocking wait */
     uint32_t wait_event; /* event_state for reader 0 */
     uint8_t features[16]; /* GET_FEATURE_REQUEST answer */
