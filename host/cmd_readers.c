@@ -129,13 +129,18 @@ uint32_t nb_read_reader_names(const nb_backend *b, nb_context ctx, char *names, 
     return NB_SCARD_S_SUCCESS;
 }
 
-/* Splits the list into at most max entries of acceptable length. */
-static size_t split_names(const char *names, const char **out, size_t max)
+/* Splits the list into at most max entries of acceptable length; sets
+ * *left_out when a reader was dropped (too many, or its name too long). */
+static size_t split_names(const char *names, const char **out, size_t max, int *left_out)
 {
     size_t n = 0;
-    for (const char *p = names; *p != '\0' && n < max; p += strlen(p) + 1)
-        if (strlen(p) <= NB_MAX_READER_NAME)
+    *left_out = 0;
+    for (const char *p = names; *p != '\0'; p += strlen(p) + 1) {
+        if (n < max && strlen(p) <= NB_MAX_READER_NAME)
             out[n++] = p;
+        else
+            *left_out = 1;
+    }
     return n;
 }
 
@@ -193,7 +198,7 @@ static nb_error fail_and_note(nb_session *s, nb_outcome *out, uint32_t rv)
 /* Gets the context and the present readers' names into states[].reader
  * (names points into the caller's buffer). */
 static nb_error current_readers(nb_session *s, nb_context *ctx, char *names, size_t names_cap,
-                                nb_reader_state *states, size_t *n, nb_outcome *out)
+                                nb_reader_state *states, size_t *n, int *left_out, nb_outcome *out)
 {
     uint32_t rv = nb_session_context(s, ctx);
     if (rv != NB_SCARD_S_SUCCESS)
@@ -202,7 +207,7 @@ static nb_error current_readers(nb_session *s, nb_context *ctx, char *names, siz
     if (rv != NB_SCARD_S_SUCCESS)
         return fail_and_note(s, out, rv);
     const char *list[MAX_READERS];
-    *n = split_names(names, list, MAX_READERS);
+    *n = split_names(names, list, MAX_READERS, left_out);
     for (size_t i = 0; i < *n; i++)
         states[i].reader = list[i];
     return NB_OK;
@@ -216,12 +221,14 @@ nb_error nb_cmd_list_readers(nb_session *s, const cJSON *args, nb_outcome *out)
     nb_reader_state states[MAX_READERS];
     memset(states, 0, sizeof(states));
     size_t n = 0;
-    if (current_readers(s, &ctx, names, sizeof(names), states, &n, out) != NB_OK)
+    int truncated = 0;
+    if (current_readers(s, &ctx, names, sizeof(names), states, &n, &truncated, out) != NB_OK)
         return out->err;
     uint32_t rv = snapshot(s, ctx, states, n);
     if (rv != NB_SCARD_S_SUCCESS)
         return fail_and_note(s, out, rv);
     cJSON *result = cJSON_CreateObject();
+    cJSON_AddBoolToObject(result, "truncated", truncated);
     cJSON *readers = cJSON_AddArrayToObject(result, "readers");
     for (size_t i = 0; i < n; i++) {
         cJSON *entry = reader_entry(&states[i]);
@@ -281,7 +288,8 @@ nb_error nb_cmd_wait_for_change(nb_session *s, const cJSON *args, nb_outcome *ou
     nb_context ctx;
     char names[READER_LIST_BYTES];
     size_t n = 0;
-    if (current_readers(s, &ctx, names, sizeof(names), states, &n, out) != NB_OK)
+    int truncated = 0; /* the wait watches the readers list-readers reports */
+    if (current_readers(s, &ctx, names, sizeof(names), states, &n, &truncated, out) != NB_OK)
         return out->err;
     /* The PnP pseudo-reader reports readers coming and going. */
     states[n].reader = NB_PNP_READER;

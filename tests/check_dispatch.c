@@ -204,9 +204,21 @@ START_TEST(list_readers_reports_state_and_pinpad)
     first = cJSON_GetArrayItem(result(r, "readers"), 0);
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(first, "atr")));
     ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(first, "pinpad"), "verify")));
+    ck_assert(cJSON_IsFalse(result(r, "truncated")));
     cJSON_Delete(r);
 
+    /* A reader the host leaves out (name over 128 bytes, or beyond 15):
+     * the list says it is not whole. */
+    static char long_name[140];
+    memset(long_name, 'R', 129);
+    long_name[129] = '\0';
+    fake.readers[1] = long_name;
+    r = cmd("list-readers", "{}");
+    ck_assert_int_eq(cJSON_GetArraySize(result(r, "readers")), 1);
+    ck_assert(cJSON_IsTrue(result(r, "truncated")));
+
     fake.reader_count = 0;
+    cJSON_Delete(r);
     r = cmd("list-readers", "{}");
     ck_assert_int_eq(cJSON_GetArraySize(result(r, "readers")), 0);
     cJSON_Delete(r);

@@ -179,7 +179,7 @@ static void script_args(char *args, size_t cap)
 
 static const scenario scenarios[] = {
     {"hello", "protocol,host_version,features[4]", hello_args, 0},
-    {"list-readers", "readers[0].name,readers[0].state[0],readers[0].atr,readers[0].pinpad.verify,readers[0].pinpad.modify",
+    {"list-readers", "truncated,readers[0].name,readers[0].state[0],readers[0].atr,readers[0].pinpad.verify,readers[0].pinpad.modify",
      no_setup, 0},
     {"wait-for-change", "readers_changed,readers[0].name,readers[0].state[0],readers[0].atr,readers[0].changed",
      wait_args, 0},

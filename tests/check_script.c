@@ -220,6 +220,33 @@ START_TEST(signature_refusals)
 }
 END_TEST
 
+/* A well-formed script under a trusted key id, with a signature the key
+ * really made, but over other bytes: bad-signature, nothing sent. (A
+ * tampered script that stops parsing would not show that the signature
+ * is checked at all.) */
+START_TEST(a_signature_over_other_bytes_is_refused)
+{
+    char nonce[65], *signed_b64, *sig_b64, *other_b64, *unused_sig, key_id[65], args[8192];
+    get_nonce(handle, nonce);
+    char *json = strdup(script_json(nonce, ATR_HEX, fake_now + 60, "[" SELECT_STEP "]"));
+    ck_assert_int_eq(authority_sign(ec_key, json, 0, &signed_b64, &sig_b64, key_id), 0);
+    char *other = strdup(script_json(nonce, ATR_HEX, fake_now + 60, "[{\"apdu\":\"00200081\",\"expect\":[\"9000\"]}]"));
+    ck_assert_int_eq(authority_sign(ec_key, other, 0, &other_b64, &unused_sig, key_id), 0);
+    snprintf(args, sizeof(args), "{\"handle\":%d,\"script\":\"%s\",\"signature\":\"%s\",\"key_id\":\"%s\"}",
+             handle, other_b64, sig_b64, key_id);
+    cJSON *r = call("run-script", args);
+    ck_assert_str_eq(code(r), "bad-signature");
+    cJSON_Delete(r);
+    ck_assert_str_eq(fake.events, "");
+    free(json);
+    free(other);
+    free(signed_b64);
+    free(sig_b64);
+    free(other_b64);
+    free(unused_sig);
+}
+END_TEST
+
 START_TEST(nonce_refusals)
 {
     char nonce[65];
@@ -754,6 +781,7 @@ static Suite *script_suite(void)
     tcase_add_test(tc, new_pin_checks_and_wiping);
     tcase_add_test(tc, new_pin_on_a_pinpad);
     tcase_add_test(tc, the_signature_is_checked_first);
+    tcase_add_test(tc, a_signature_over_other_bytes_is_refused);
     tcase_add_test(tc, a_pinpad_step_the_reader_cannot_do_is_refused_first);
     tcase_add_test(tc, pinpad_cancel_and_timeout_reset_the_card);
     tcase_add_test(tc, an_incomplete_script_resets_the_card);
