@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include <openssl/crypto.h>
+
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int value_of(char c)
@@ -35,6 +37,7 @@ uint8_t *nb_base64_decode(const char *text, size_t text_len, size_t *out_len)
             int is_pad_position = i + 4 == text_len && k >= 4 - pad;
             v[k] = is_pad_position ? 0 : value_of(text[i + k]);
             if (v[k] < 0 || (is_pad_position && text[i + k] != '=')) {
+                OPENSSL_cleanse(out, len + 1);
                 free(out);
                 return NULL;
             }
@@ -45,6 +48,7 @@ uint8_t *nb_base64_decode(const char *text, size_t text_len, size_t *out_len)
             out[o++] = bytes[k];
         /* Bits beyond the data must be zero (canonical form). */
         if (i + 4 == text_len && ((pad == 1 && bytes[2] != 0) || (pad == 2 && bytes[1] != 0))) {
+            OPENSSL_cleanse(out, len + 1);
             free(out);
             return NULL;
         }

@@ -17,8 +17,6 @@
 #include "transaction.h"
 #include "watchdog.h"
 
-#define MAX_SCRIPT_B64 (200u * 1024u)
-#define MAX_SIGNATURE_B64 1024u
 
 nb_error nb_cmd_get_nonce(nb_session *s, const cJSON *args, nb_outcome *out)
 {
@@ -44,12 +42,12 @@ static nb_error admit_script(nb_session *s, const nb_handle *h, const cJSON *arg
 {
     memset(script, 0, sizeof(*script));
     const char *script_b64 = NULL, *signature_b64 = NULL, *key_id = NULL;
-    if (nb_arg_string(args, "script", MAX_SCRIPT_B64, NULL, &script_b64, out) != NB_OK ||
+    if (nb_arg_string(args, "script", NB_SCRIPT_MAX_B64, NULL, &script_b64, out) != NB_OK ||
         nb_arg_string(args, "key_id", NB_KEY_ID_HEX, NULL, &key_id, out) != NB_OK)
         return out->err;
     const cJSON *sig_item = cJSON_GetObjectItemCaseSensitive(args, "signature");
     signature_b64 = sig_item->valuestring;
-    if (strlen(signature_b64) > MAX_SIGNATURE_B64)
+    if (strlen(signature_b64) > NB_SIGNATURE_MAX_B64)
         return nb_fail(out, NB_ERR_BAD_SIGNATURE, "signature is too long");
     size_t script_len = 0, sig_len = 0;
     uint8_t *script_bytes = nb_base64_decode(script_b64, strlen(script_b64), &script_len);
@@ -68,6 +66,7 @@ static nb_error admit_script(nb_session *s, const nb_handle *h, const cJSON *arg
             err = nb_script_parse(script_bytes, script_len, script, out);
     }
     free(sig);
+    OPENSSL_cleanse(script_bytes, script_len); /* authentication cryptograms, SM APDUs */
     free(script_bytes);
     if (err != NB_OK)
         return err;
@@ -274,6 +273,14 @@ static nb_error finish(nb_session *s, nb_handle *h, run_state *run, nb_outcome *
     return out->err;
 }
 
+static int script_held_secrets(const nb_script *script)
+{
+    for (size_t i = 0; i < script->step_count; i++)
+        if (script->steps[i].secret)
+            return 1;
+    return 0;
+}
+
 /* Runs an admitted script inside one transaction, from its first APDU to
  * its last. Once the first APDU is out the nonce is spent and the script
  * runs to its end even if the port closes. A script that does not
@@ -292,21 +299,38 @@ static nb_error execute(nb_session *s, nb_handle *h, const nb_script *script, co
     }
     int own_transaction = !h->in_transaction; /* or inside the page's own */
     uint32_t rv = own_transaction ? nb_transaction_begin(s, h, nb_card_timeout_ms(s)) : NB_SCARD_S_SUCCESS;
-    if (rv != NB_SCARD_S_SUCCESS) {
+    nb_error late = NB_OK;
+    if (rv == NB_SCARD_S_SUCCESS) {
+        /* The wait for the card may have taken a while: the nonce and the
+         * time must still hold now. */
+        time_t now = nb_session_now(s);
+        late = nb_nonce_check(&s->nonces, script->nonce, h->id, now);
+        if (late == NB_OK && now > script->not_after)
+            late = NB_ERR_SCRIPT_EXPIRED;
+        if (late != NB_OK && own_transaction)
+            s->backend->end_transaction(s->backend->self, h->card, NB_LEAVE_CARD);
+    }
+    if (rv != NB_SCARD_S_SUCCESS || late != NB_OK) {
         cJSON_Delete(run.steps);
         free(data);
-        return nb_transaction_refused(s, h, rv, out);
+        return late != NB_OK ? nb_fail(out, late, NULL) : nb_transaction_refused(s, h, rv, out);
     }
     nb_nonce_consume(&s->nonces, script->nonce);
     nb_log(NB_LOG_INFO, "running a signed script of %zu steps on handle %u", script->step_count, h->id);
     nb_watchdog_finish_first(1);
     int oom = run_steps(s, h, script, pin, data, &run) != 0;
     nb_watchdog_finish_first(0);
+    OPENSSL_cleanse(data, NB_MAX_RESPONSE_DATA); /* a step that failed half-way left its answer */
     free(data);
-    if (oom || !run.completed || own_transaction) {
+    /* A script that held secrets (an authenticated session, the card's
+     * permission to set a new PIN) ends with a reset even when it
+     * completed: nothing it opened outlives it, whatever its expect lists
+     * allowed. So does one that did not complete. */
+    int reset = oom || !run.completed || script_held_secrets(script);
+    if (reset || own_transaction) {
         const nb_backend *b = s->backend;
         nb_watchdog_enter(s->current_id, 0);
-        b->end_transaction(b->self, h->card, run.completed ? NB_LEAVE_CARD : NB_RESET_CARD);
+        b->end_transaction(b->self, h->card, reset ? NB_RESET_CARD : NB_LEAVE_CARD);
         nb_watchdog_leave();
         h->in_transaction = 0;
     }

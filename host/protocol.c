@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "frame.h"
 #include "jsonguard.h"
 #include "origin.h"
@@ -68,6 +70,7 @@ static void salvage_id(const char *text, size_t len, nb_request *req)
         nul_escape = 1;
     }
     cJSON *loose = cJSON_ParseWithLength(copy, len);
+    OPENSSL_cleanse(copy, len); /* the request may carry a new PIN */
     free(copy);
     const cJSON *id = cJSON_IsObject(loose) ? cJSON_GetObjectItemCaseSensitive(loose, "id") : NULL;
     size_t ids = 0;

@@ -136,6 +136,23 @@ static nb_error parse_new_pin(const cJSON *spec, nb_step *step, size_t index, nb
                            "step %zu: pad_to (max_len..%d) and pad_byte (1 byte of hex) go together",
                            index, NB_NEW_PIN_MAX);
     }
+    /* The header must make a well-formed command with the longest PIN, so
+     * that nothing fails locally after earlier steps ran. */
+    uint8_t probe[5 + NB_NEW_PIN_MAX];
+    char longest[NB_NEW_PIN_MAX + 1];
+    memset(longest, '0', step->max_len);
+    longest[step->max_len] = '\0';
+    size_t probe_len = nb_new_pin_apdu(step, longest, probe, sizeof(probe));
+    nb_apdu parsed;
+    const char *why = NULL;
+    if (probe_len == 0 || nb_apdu_parse(probe, probe_len, &parsed, &why) != 0 || parsed.cla == 0xFF)
+        return nb_fail(out, NB_ERR_SCRIPT_BAD_APDU, "step %zu: apdu_prefix does not make a command APDU", index);
+    /* Only success may follow the new PIN: a step that "expects" a refusal
+     * (6401, or 63C?) would let a script complete with the card still open
+     * to a new PIN. */
+    for (size_t i = 0; i < step->expect_count; i++)
+        if (step->expect[i].mask != 0xFFFF || step->expect[i].value != 0x9000)
+            return nb_fail(out, NB_ERR_SCRIPT_INVALID, "step %zu: a new_pin step expects exactly 9000", index);
     step->kind = NB_STEP_NEW_PIN;
     step->secret = 1;
     return NB_OK;

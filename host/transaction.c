@@ -29,6 +29,44 @@ uint32_t nb_card_timeout_ms(const nb_session *s)
     return configured != 0 ? configured : NB_CARD_TIMEOUT_MS_DEFAULT;
 }
 
+/* Waits given up on that still go on, by card: at most one per card, and
+ * no more than there can be handles, so that a page cannot pile them up. */
+static struct {
+    pthread_mutex_t lock;
+    nb_card cards[NB_MAX_HANDLES];
+    size_t count;
+} pending = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int pending_refuses(nb_card card)
+{
+    pthread_mutex_lock(&pending.lock);
+    int refuse = pending.count == NB_MAX_HANDLES;
+    for (size_t i = 0; i < pending.count; i++)
+        refuse |= pending.cards[i] == card;
+    pthread_mutex_unlock(&pending.lock);
+    return refuse;
+}
+
+static void pending_add(nb_card card)
+{
+    pthread_mutex_lock(&pending.lock);
+    if (pending.count < NB_MAX_HANDLES)
+        pending.cards[pending.count++] = card;
+    pthread_mutex_unlock(&pending.lock);
+}
+
+static void pending_remove(nb_card card)
+{
+    pthread_mutex_lock(&pending.lock);
+    for (size_t i = 0; i < pending.count; i++) {
+        if (pending.cards[i] == card) {
+            pending.cards[i] = pending.cards[--pending.count];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&pending.lock);
+}
+
 static void job_free(begin_job *job)
 {
     pthread_cond_destroy(&job->done_cond);
@@ -47,6 +85,7 @@ static void *run_begin(void *arg)
          * report holding. */
         if (rv == NB_SCARD_S_SUCCESS)
             job->backend->end_transaction(job->backend->self, job->card, NB_LEAVE_CARD);
+        pending_remove(job->card);
         job_free(job);
         return NULL;
     }
@@ -112,7 +151,7 @@ static uint32_t await_job(nb_session *s, begin_job *job, uint32_t limit_ms)
 
 uint32_t nb_transaction_begin(nb_session *s, nb_handle *h, uint32_t limit_ms)
 {
-    if (another_handle_holds(s, h))
+    if (another_handle_holds(s, h) || pending_refuses(h->card))
         return NB_SCARD_E_SHARING_VIOLATION;
     begin_job *job = calloc(1, sizeof(*job));
     if (job == NULL)
@@ -136,8 +175,10 @@ uint32_t nb_transaction_begin(nb_session *s, nb_handle *h, uint32_t limit_ms)
     pthread_mutex_lock(&job->lock);
     uint32_t rv = await_job(s, job, limit_ms);
     int finished = job->done;
-    if (!finished)
+    if (!finished) {
         job->abandoned = 1; /* the helper frees the job */
+        pending_add(job->card);
+    }
     pthread_mutex_unlock(&job->lock);
     if (finished)
         job_free(job);

@@ -21,7 +21,8 @@
  *   another request, or the port closed): that request is then handled;
  * - any other code from the backend.
  * A wait given up on goes on in the background; if it ever gets the card,
- * it lets go of it at once. */
+ * it lets go of it at once. While it goes on, another begin on the same
+ * card answers sharing-violation at once (so waits cannot pile up). */
 uint32_t nb_transaction_begin(nb_session *s, nb_handle *h, uint32_t limit_ms);
 
 /* The reply for a begin that did not succeed: sharing-violation,

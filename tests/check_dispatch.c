@@ -444,7 +444,19 @@ START_TEST(a_blocked_transaction_is_bounded)
     ck_assert_double_ge(waited, 0.19);
     ck_assert_double_lt(waited, 1.0);
     expect("status", args, "ok");
+    /* The wait given up on still goes on: no second one piles up. */
+    t0 = test_seconds();
+    expect("begin-transaction", args, "sharing-violation");
+    ck_assert_double_lt(test_seconds() - t0, 0.1);
+    ck_assert_int_eq(fake.begin_calls, 1);
     release_blocked_begin();
+    /* Once it has let go, a begin works again. */
+    for (int i = 0; i < 500 && strstr(fake.events, "BE0") == NULL; i++)
+        usleep(2000);
+    usleep(20000);
+    fake.begin_blocks = 0;
+    expect("begin-transaction", args, "ok");
+    expect("end-transaction", args, "ok");
     ck_assert_int_eq(fake.transactions_open, 0);
     session.config = NULL;
 }

@@ -1,5 +1,6 @@
 /* Signed scripts on the fake backend: signatures, every refusal, the nonce
  * lifecycle with an injected clock, execution, and PIN wiping. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -612,6 +613,8 @@ START_TEST(a_held_card_spends_no_nonce)
     pthread_mutex_unlock(&fake.lock);
     for (int i = 0; i < 500 && strstr(fake.events, "BE0") == NULL; i++)
         usleep(2000);
+    usleep(20000); /* the helper forgets its wait right after letting go */
+    fake.begin_blocks = 0;
     r = run(ec_key, json, "");
     ck_assert_str_eq(code(r), "ok");
     cJSON_Delete(r);
@@ -671,8 +674,9 @@ START_TEST(secret_steps_by_policy_and_their_follow_ups)
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(steps, 1), "data")));
     ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(steps, 1), "sw")->valuestring, "9000");
     cJSON_Delete(r);
-    /* GET RESPONSE ran inside the transaction, before it ended. */
-    ck_assert_str_eq(fake.events, "BT20T88TC0E0");
+    /* GET RESPONSE ran inside the transaction, before it ended (with a
+     * reset: the script held secrets). */
+    ck_assert_str_eq(fake.events, "BT20T88TC0E1");
     ck_assert(log_holds(log_path, "[data withheld]"));
     ck_assert(!log_holds(log_path, "A1A2A3A4"));
     ck_assert(!log_holds(log_path, "B1B2B3B4"));
@@ -688,6 +692,102 @@ START_TEST(secret_steps_by_policy_and_their_follow_ups)
     ck_assert(!log_holds(log_path, "A1A2A3A4"));
     unlink(log_path);
     rmdir(log_dir);
+}
+END_TEST
+
+/* The new PIN step may expect nothing but 9000 (a script "completing" on a
+ * pinpad's 6401 would leave the card open to a new PIN), and its header
+ * must make a command APDU; both refused before anything is sent. A
+ * completed script that held secrets ends with a reset too. */
+START_TEST(new_pin_steps_are_held_to_success)
+{
+    const char *steps[] = {
+        "[" SELECT_STEP ",{\"new_pin\":{\"apdu_prefix\":\"00240181\",\"min_len\":6,\"max_len\":8,\"charset\":\"digits\","
+        "\"confirm\":true,\"pad_to\":8,\"pad_byte\":\"FF\"},\"expect\":[\"9000\",\"6401\"]}]",
+        "[" SELECT_STEP ",{\"new_pin\":{\"apdu_prefix\":\"00240181\",\"min_len\":6,\"max_len\":8,\"charset\":\"digits\","
+        "\"confirm\":true,\"pad_to\":8,\"pad_byte\":\"FF\"},\"expect\":[\"90??\"]}]",
+        "[" SELECT_STEP ",{\"new_pin\":{\"apdu_prefix\":\"FF240181\",\"min_len\":6,\"max_len\":8,\"charset\":\"digits\","
+        "\"confirm\":true,\"pad_to\":8,\"pad_byte\":\"FF\"},\"expect\":[\"9000\"]}]",
+    };
+    const char *codes[] = {"script-invalid", "script-invalid", "script-bad-apdu"};
+    for (size_t i = 0; i < 3; i++) {
+        char nonce[65];
+        get_nonce(handle, nonce);
+        cJSON *r = run(ec_key, script_json(nonce, ATR_HEX, fake_now + 60, steps[i]),
+                       ",\"new_pin\":\"654321\",\"new_pin_confirm\":\"654321\"");
+        ck_assert_msg(strcmp(code(r), codes[i]) == 0, "case %zu: %s", i, code(r));
+        cJSON_Delete(r);
+        ck_assert_str_eq(fake.events, "");
+    }
+    char nonce[65];
+    get_nonce(handle, nonce);
+    cJSON *r = run(ec_key, script_json(nonce, ATR_HEX, fake_now + 60, "[" SELECT_STEP "," NEW_PIN_STEP "]"),
+                   ",\"new_pin\":\"654321\",\"new_pin_confirm\":\"654321\"");
+    ck_assert(cJSON_IsTrue(result(r, "completed")));
+    cJSON_Delete(r);
+    ck_assert_str_eq(fake.events, "BTA4T24E1");
+}
+END_TEST
+
+/* A script may run inside the page's own transaction: completed without
+ * secrets, the page keeps it; stopped, it ends with a reset. */
+START_TEST(a_script_inside_the_pages_transaction)
+{
+    char args[64], nonce[65];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", handle);
+    cJSON_Delete(call("begin-transaction", args));
+    fake.events[0] = '\0';
+    get_nonce(handle, nonce);
+    cJSON *r = run(ec_key, script_json(nonce, ATR_HEX, fake_now + 60, "[" SELECT_STEP "]"), "");
+    ck_assert(cJSON_IsTrue(result(r, "completed")));
+    cJSON_Delete(r);
+    ck_assert_str_eq(fake.events, "TA4");
+    ck_assert_int_eq(fake.transactions_open, 1);
+    r = call("status", args);
+    ck_assert(cJSON_IsTrue(result(r, "in_transaction")));
+    cJSON_Delete(r);
+    fake.responder = picky_card;
+    get_nonce(handle, nonce);
+    r = run(ec_key, script_json(nonce, ATR_HEX, fake_now + 60, "[" SELECT_STEP ",{\"apdu\":\"00200081\",\"expect\":[\"9000\"]}]"), "");
+    ck_assert(cJSON_IsFalse(result(r, "completed")));
+    cJSON_Delete(r);
+    ck_assert_str_eq(fake.events, "TA4TA4T20E1");
+    ck_assert_int_eq(fake.transactions_open, 0);
+    r = call("status", args);
+    ck_assert(cJSON_IsFalse(result(r, "in_transaction")));
+    cJSON_Delete(r);
+}
+END_TEST
+
+static void *late_release(void *arg)
+{
+    (void)arg;
+    usleep(50000);
+    pthread_mutex_lock(&fake.lock);
+    fake_now += NB_NONCE_LIFETIME + 1; /* the nonce ages while the card is held */
+    fake.begin_release = 1;
+    pthread_cond_broadcast(&fake.cond);
+    pthread_mutex_unlock(&fake.lock);
+    return NULL;
+}
+
+/* The wait for the card can be long: the nonce and the time are checked
+ * again once the card is held, and nothing is sent when they lapsed. */
+START_TEST(a_nonce_that_lapsed_while_waiting_is_refused)
+{
+    fake.begin_blocks = 1;
+    char nonce[65];
+    get_nonce(handle, nonce);
+    char *json = strdup(script_json(nonce, ATR_HEX, fake_now + 3600, "[" SELECT_STEP "]"));
+    pthread_t releaser;
+    ck_assert_int_eq(pthread_create(&releaser, NULL, late_release, NULL), 0);
+    cJSON *r = run(ec_key, json, "");
+    pthread_join(releaser, NULL);
+    ck_assert_str_eq(code(r), "nonce-expired");
+    cJSON_Delete(r);
+    ck_assert_int_eq(fake.transmit_calls, 0);
+    ck_assert_str_eq(fake.events, "BE0");
+    free(json);
 }
 END_TEST
 
@@ -781,6 +881,9 @@ static Suite *script_suite(void)
     tcase_add_test(tc, new_pin_checks_and_wiping);
     tcase_add_test(tc, new_pin_on_a_pinpad);
     tcase_add_test(tc, the_signature_is_checked_first);
+    tcase_add_test(tc, new_pin_steps_are_held_to_success);
+    tcase_add_test(tc, a_script_inside_the_pages_transaction);
+    tcase_add_test(tc, a_nonce_that_lapsed_while_waiting_is_refused);
     tcase_add_test(tc, a_signature_over_other_bytes_is_refused);
     tcase_add_test(tc, a_pinpad_step_the_reader_cannot_do_is_refused_first);
     tcase_add_test(tc, pinpad_cancel_and_timeout_reset_the_card);
