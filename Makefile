@@ -108,6 +108,10 @@ $(BUILD)/tests/it_script: $(BUILD)/tests/it_script.o $(BUILD)/tests/hostproc.o $
 $(BUILD)/tests/it_host: $(BUILD)/tests/it_host.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
+# What the code says the contract is, for the contract test (make js).
+$(BUILD)/tests/contract-dump: $(BUILD)/tests/contract_dump.o $(HOST_OBJS)
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+
 $(BUILD)/tests/pcsc-probe: $(BUILD)/tests/pcsc_probe.o $(BUILD)/host/pcsc.o $(BUILD)/host/hex.o
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
@@ -136,8 +140,8 @@ $(NODE_DEPS): tests/browser/package.json tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund
 
 # The extension's logic in Node, and web-ext lint.
-js: $(NODE_DEPS)
-	node --test tests/js/ tests/browser/lint.test.js
+js: $(NODE_DEPS) $(BUILD)/tests/contract-dump
+	NB_BUILD=$(BUILD) node --test tests/js/ tests/browser/lint.test.js
 
 # Benchmarks (not part of check): host against baselines, ratios, plot.
 $(BUILD)/bench/bench: bench/bench.c $(BUILD)/tests/authority.o $(BUILD)/host/frame.o $(BUILD)/host/pcsc.o \

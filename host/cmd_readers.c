@@ -12,10 +12,8 @@
 #include "version.h"
 #include "watchdog.h"
 
-#define MAX_READERS 15          /* plus the PnP pseudo-reader: 16 states */
 #define READER_LIST_BYTES 4096
 #define WAIT_SLICE_MS 250u      /* bounds how long a missed cancel can delay */
-#define MAX_WAIT_MS 3600000.0
 
 typedef struct {
     uint32_t flag;
@@ -206,8 +204,8 @@ static nb_error current_readers(nb_session *s, nb_context *ctx, char *names, siz
     rv = nb_read_reader_names(s->backend, *ctx, names, names_cap);
     if (rv != NB_SCARD_S_SUCCESS)
         return fail_and_note(s, out, rv);
-    const char *list[MAX_READERS];
-    *n = split_names(names, list, MAX_READERS, left_out);
+    const char *list[NB_MAX_READERS];
+    *n = split_names(names, list, NB_MAX_READERS, left_out);
     for (size_t i = 0; i < *n; i++)
         states[i].reader = list[i];
     return NB_OK;
@@ -218,7 +216,7 @@ nb_error nb_cmd_list_readers(nb_session *s, const cJSON *args, nb_outcome *out)
     (void)args;
     nb_context ctx;
     char names[READER_LIST_BYTES];
-    nb_reader_state states[MAX_READERS];
+    nb_reader_state states[NB_MAX_READERS];
     memset(states, 0, sizeof(states));
     size_t n = 0;
     int truncated = 0;
@@ -270,13 +268,13 @@ static nb_error wait_result(nb_reader_state *states, size_t n, int readers_chang
 nb_error nb_cmd_wait_for_change(nb_session *s, const cJSON *args, nb_outcome *out)
 {
     double timeout = 0;
-    if (nb_arg_integer(args, "timeout_ms", 0, MAX_WAIT_MS, 0, &timeout, out) != NB_OK)
+    if (nb_arg_integer(args, "timeout_ms", 0, NB_MAX_WAIT_MS, 0, &timeout, out) != NB_OK)
         return out->err;
     const cJSON *known = cJSON_GetObjectItemCaseSensitive(args, "readers");
-    if (cJSON_GetArraySize(known) > MAX_READERS)
+    if (cJSON_GetArraySize(known) > NB_MAX_READERS)
         return nb_fail(out, NB_ERR_BAD_REQUEST, "argument readers lists too many readers");
 
-    nb_reader_state states[MAX_READERS + 1];
+    nb_reader_state states[NB_MAX_READERS + 1];
     memset(states, 0, sizeof(states));
     const cJSON *item;
     cJSON_ArrayForEach(item, known) {

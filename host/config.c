@@ -33,51 +33,39 @@ static int set_string(char **slot, const char *value)
     return 0;
 }
 
-static int apply_setting(nb_config *cfg, const char *key, const char *value, const char **why)
+static int set_allow_origin(nb_config *cfg, const char *value, const char **why)
 {
-    if (strcmp(key, "allow_origin") == 0) {
-        if (!nb_origin_well_formed(value)) {
-            *why = "allow_origin is not an origin of the form scheme://host[:port]";
-            return -1;
-        }
-        if (cfg->extra_origin_count == NB_MAX_EXTRA_ORIGINS) {
-            *why = "too many allow_origin lines";
-            return -1;
-        }
-        char *copy = strdup(value);
-        if (copy == NULL) {
-            *why = "out of memory";
-            return -1;
-        }
-        cfg->extra_origins[cfg->extra_origin_count++] = copy;
-        return 0;
-    }
-    if (strcmp(key, "card_timeout_ms") == 0) {
-        char *end = NULL;
-        unsigned long ms = strtoul(value, &end, 10);
-        if (end == value || *end != '\0' || ms < 1000 || ms > 600000) {
-            *why = "card_timeout_ms must be from 1000 to 600000";
-            return -1;
-        }
-        cfg->card_timeout_ms = (unsigned)ms;
-        return 0;
-    }
-    char **slot = NULL;
-    if (strcmp(key, "trust_dir") == 0)
-        slot = &cfg->trust_dir;
-    else if (strcmp(key, "log_file") == 0)
-        slot = &cfg->log_file;
-    else if (strcmp(key, "log_level") == 0) {
-        if (strcmp(value, "off") != 0 && strcmp(value, "error") != 0 &&
-            strcmp(value, "info") != 0 && strcmp(value, "debug") != 0) {
-            *why = "log_level must be off, error, info or debug";
-            return -1;
-        }
-        slot = &cfg->log_level;
-    } else {
-        *why = "unknown key";
+    if (!nb_origin_well_formed(value)) {
+        *why = "allow_origin is not an origin of the form scheme://host[:port]";
         return -1;
     }
+    if (cfg->extra_origin_count == NB_MAX_EXTRA_ORIGINS) {
+        *why = "too many allow_origin lines";
+        return -1;
+    }
+    char *copy = strdup(value);
+    if (copy == NULL) {
+        *why = "out of memory";
+        return -1;
+    }
+    cfg->extra_origins[cfg->extra_origin_count++] = copy;
+    return 0;
+}
+
+static int set_card_timeout(nb_config *cfg, const char *value, const char **why)
+{
+    char *end = NULL;
+    unsigned long ms = strtoul(value, &end, 10);
+    if (end == value || *end != '\0' || ms < NB_CARD_TIMEOUT_MS_MIN || ms > NB_CARD_TIMEOUT_MS_MAX) {
+        *why = "card_timeout_ms must be from 1000 to 600000";
+        return -1;
+    }
+    cfg->card_timeout_ms = (unsigned)ms;
+    return 0;
+}
+
+static int set_path_or_name(char **slot, const char *value, const char **why)
+{
     if (value[0] == '\0') {
         *why = "empty value";
         return -1;
@@ -87,6 +75,50 @@ static int apply_setting(nb_config *cfg, const char *key, const char *value, con
         return -1;
     }
     return 0;
+}
+
+static int set_trust_dir(nb_config *cfg, const char *value, const char **why)
+{
+    return set_path_or_name(&cfg->trust_dir, value, why);
+}
+
+static int set_log_file(nb_config *cfg, const char *value, const char **why)
+{
+    return set_path_or_name(&cfg->log_file, value, why);
+}
+
+static int set_log_level(nb_config *cfg, const char *value, const char **why)
+{
+    if (strcmp(value, "off") != 0 && strcmp(value, "error") != 0 && strcmp(value, "info") != 0 &&
+        strcmp(value, "debug") != 0) {
+        *why = "log_level must be off, error, info or debug";
+        return -1;
+    }
+    return set_path_or_name(&cfg->log_level, value, why);
+}
+
+/* Every key the file may hold (docs/protocol.md, "Configuration file";
+ * the contract test compares the two). */
+static const struct {
+    const char *key;
+    int (*set)(nb_config *cfg, const char *value, const char **why);
+} settings[] = {
+    {"allow_origin", set_allow_origin}, {"trust_dir", set_trust_dir},       {"log_level", set_log_level},
+    {"log_file", set_log_file},         {"card_timeout_ms", set_card_timeout},
+};
+
+const char *nb_config_key(size_t i)
+{
+    return i < sizeof(settings) / sizeof(settings[0]) ? settings[i].key : NULL;
+}
+
+static int apply_setting(nb_config *cfg, const char *key, const char *value, const char **why)
+{
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        if (strcmp(key, settings[i].key) == 0)
+            return settings[i].set(cfg, value, why);
+    *why = "unknown key";
+    return -1;
 }
 
 int nb_config_load_why(nb_config *cfg, const char *path, char *err, size_t err_len, nb_anchor_why *why)

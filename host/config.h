@@ -10,6 +10,8 @@
 #define NB_CONFIG_ENV "NESBRIDGE_CONFIG"
 #define NB_MAX_EXTRA_ORIGINS 16
 #define NB_CONFIG_MAX_LINE 1024
+#define NB_CARD_TIMEOUT_MS_MIN 1000u
+#define NB_CARD_TIMEOUT_MS_MAX 600000u
 
 typedef struct {
     char *extra_origins[NB_MAX_EXTRA_ORIGINS]; /* allow_origin = ... */
@@ -40,5 +42,8 @@ int nb_config_load(nb_config *cfg, const char *path, char *err, size_t err_len);
 int nb_config_load_why(nb_config *cfg, const char *path, char *err, size_t err_len, nb_anchor_why *why);
 
 void nb_config_free(nb_config *cfg);
+
+/* The i-th key the file may hold; NULL past the last. */
+const char *nb_config_key(size_t i);
 
 #endif

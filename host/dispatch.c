@@ -65,6 +65,11 @@ const nb_command *nb_command_find(const char *name)
     return NULL;
 }
 
+const nb_command *nb_command_at(size_t i)
+{
+    return i < sizeof(commands) / sizeof(commands[0]) ? &commands[i] : NULL;
+}
+
 char *nb_dispatch_error(nb_error err, const char *message)
 {
     nb_outcome out = {0};

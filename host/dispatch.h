@@ -32,6 +32,9 @@ char *nb_dispatch_error(nb_error err, const char *message);
 /* Looks a command up; NULL when unknown. */
 const nb_command *nb_command_find(const char *name);
 
+/* The i-th command of the table; NULL past the last. */
+const nb_command *nb_command_at(size_t i);
+
 /* Handlers (cmd_readers.c, cmd_card.c). */
 nb_error nb_cmd_hello(nb_session *s, const cJSON *args, nb_outcome *out);
 nb_error nb_cmd_list_readers(nb_session *s, const cJSON *args, nb_outcome *out);

@@ -9,6 +9,9 @@
 
 #include "backend.h"
 
+#define NB_MAX_READERS 15        /* reported and watched; plus the PnP pseudo-reader */
+#define NB_MAX_WAIT_MS 3600000.0 /* wait-for-change's longest timeout_ms */
+
 /* Adds the names of the set flags ("present", "inuse", ...) as an array
  * member called name. Returns the array or NULL. */
 cJSON *nb_state_to_json(cJSON *parent, const char *name, uint32_t state);

@@ -18,6 +18,8 @@
 #define NB_SCRIPT_MAX_APDU 1024 /* bytes per step */
 #define NB_NEW_PIN_MIN 4        /* bounds on what a script may ask for */
 #define NB_NEW_PIN_MAX 16
+#define NB_SCRIPT_MAX_B64 (200u * 1024u) /* run-script's script argument */
+#define NB_SIGNATURE_MAX_B64 1024u      /* and its signature */
 
 typedef enum { NB_STEP_APDU, NB_STEP_NEW_PIN } nb_step_kind;
 
