@@ -15,105 +15,111 @@ LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread $(LDFLAGS)
 LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-# Host modules; pcsc.c (the only user of winscard.h) and main.c are kept
-# out of the library so unit tests link against a fake backend.
-HOST_CORE := errors frame jsonguard hex apdu policy origin caller config log \
-             session protocol dispatch cmd_readers cmd_card relay \
-             base64 trust nonce script cmd_script pinpad watchdog transaction platform_posix
-HOST_OBJS := $(HOST_CORE:%=$(BUILD)/host/%.o)
+# Where the code lives (README, "What is here"): common/ (shared by every
+# program), host/ (nesbridge-host), sign/ (nesbridge-sign), vcard/ (the
+# virtual card); tests/unit, tests/integration, tests/support. Objects go to
+# $(BUILD)/obj/<folder>/; the compiler writes each object's header
+# dependencies beside it (-MMD -MP).
+DEPFLAGS = -MMD -MP
+INCLUDES_host := -Icommon -Ihost
+INCLUDES_common := -Icommon
+INCLUDES_sign := -Icommon
+INCLUDES_vcard := -Icommon -Ivcard
+INCLUDES_tests := -Icommon -Ihost -Ivcard -Itests/support -Itests/unit -Itests/integration
+INCLUDES_bench := $(INCLUDES_tests)
+
+# Each program's objects, listed once.
+COMMON_MODS := hex apdu frame base64 log wipe signature anchor platform_posix
+# pcsc.c (the only user of winscard.h), doctor and main.c stay out of the
+# host library so that unit tests link it against a fake backend.
+HOST_MODS := errors jsonguard policy origin caller config session protocol dispatch readers card_io \
+             cmd_readers cmd_card cmd_script relay trust nonce script pinpad watchdog transaction
+HOST_MAIN_MODS := pcsc doctor doctor_unix main
+VCARD_CORE_MODS := card sm state
+VCARD_MAIN_MODS := main vpcd
+
+obj = $(patsubst %,$(BUILD)/obj/$(1)/%.o,$(2))
+COMMON_LIB := $(BUILD)/lib/libnbcommon.a
+HOST_LIB := $(BUILD)/lib/libnbhost.a
+VCARD_LIB := $(BUILD)/lib/libnbcard.a
 HOST_BIN := $(BUILD)/nesbridge-host
+VCARD_BIN := $(BUILD)/nesbridge-vcard
+SIGN_BIN := $(BUILD)/nesbridge-sign
+PCSC_OBJ := $(call obj,host,pcsc)
+SUPPORT_OBJS := $(call obj,tests/support,authority)
 
 UNIT_TESTS := frame jsonguard hex apdu policy origin caller config errors protocol dispatch relay log platform \
               script trust oom watchdog
 CARD_TESTS := sm card
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/check_%) $(CARD_TESTS:%=$(BUILD)/tests/check_%)
-VCARD_LIB := $(BUILD)/vcard/card.o $(BUILD)/vcard/sm.o $(BUILD)/vcard/state.o
-
-VCARD_BIN := $(BUILD)/nesbridge-vcard
-VCARD_SRCS := vcard/main.c vcard/card.c vcard/state.c vcard/vpcd.c vcard/sm.c
-# The card shares the host's strict hex, APDU and exact-read helpers.
-VCARD_OBJS := $(VCARD_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/host/hex.o $(BUILD)/host/apdu.o \
-              $(BUILD)/host/frame.o
-
 IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_script \
            $(BUILD)/tests/pcsc-probe $(BUILD)/tests/pcsc-apdu
 
 .SECONDARY:
 
-.PHONY: all check unit integration asan valgrind clean deps demo vcard-up vcard-down \
+.PHONY: all check unit integration asan valgrind clean deps deps-demo demo vcard-up vcard-down \
         js extension extension-dev install-user bench fuzz analyze integration-asan deb rpm win msi win-shim win-clang
 
 DEV_ORIGINS ?= http://localhost:8443
 NODE_DEPS := tests/browser/node_modules/.package-lock.json
 
-SIGN_BIN := $(BUILD)/nesbridge-sign
-
 all: $(HOST_BIN) $(VCARD_BIN) $(SIGN_BIN)
 
-# The authority's signing tool: shares only base64 and key ids with the host.
-$(SIGN_BIN): $(BUILD)/host/sign_tool.o $(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/platform_posix.o \
-		$(BUILD)/host/hex.o $(BUILD)/host/log.o
-	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) $(INCLUDES_$(firstword $(subst /, ,$*))) -c $< -o $@
 
-$(BUILD)/host/%.o: host/%.c host/*.h | $(BUILD)/host
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
-
-$(BUILD)/vcard/%.o: vcard/%.c vcard/*.h host/*.h | $(BUILD)/vcard
-	$(CC) $(CFLAGS_ALL) -Ihost -c $< -o $@
-
-$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) host/*.h | $(BUILD)/tests
-	$(CC) $(CFLAGS_ALL) -Ihost -Ivcard -c $< -o $@
-
-$(BUILD)/host $(BUILD)/vcard $(BUILD)/tests:
-	mkdir -p $@
+$(COMMON_LIB): $(call obj,common,$(COMMON_MODS))
+$(HOST_LIB): $(call obj,host,$(HOST_MODS))
+$(VCARD_LIB): $(call obj,vcard,$(VCARD_CORE_MODS))
+$(BUILD)/lib/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
 
 # The Linux browser table: one file for install.sh and doctor.
 $(BUILD)/gen/browsers_linux.h: installer/browsers-linux.tsv installer/browsers-header.awk
 	@mkdir -p $(dir $@)
 	awk -f installer/browsers-header.awk installer/browsers-linux.tsv > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/host/doctor_unix.o: $(BUILD)/gen/browsers_linux.h
-$(BUILD)/host/doctor_unix.o: CFLAGS_ALL += -I$(BUILD)/gen
+$(call obj,host,doctor_unix): $(BUILD)/gen/browsers_linux.h
+$(call obj,host,doctor_unix): CFLAGS_ALL += -I$(BUILD)/gen
 
-$(HOST_BIN): $(HOST_OBJS) $(BUILD)/host/pcsc.o $(BUILD)/host/doctor.o $(BUILD)/host/doctor_unix.o \
-		$(BUILD)/host/main.o
+$(HOST_BIN): $(call obj,host,$(HOST_MAIN_MODS)) $(HOST_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
-$(VCARD_BIN): $(VCARD_OBJS)
+$(VCARD_BIN): $(call obj,vcard,$(VCARD_MAIN_MODS)) $(VCARD_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
-$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(BUILD)/tests/fake_backend.o \
-		$(BUILD)/tests/authority.o $(BUILD)/vcard/sm.o $(HOST_OBJS)
+# The authority's signing tool: common/ only (the signature scheme is
+# common/signature.c, shared with the host's verifier).
+$(SIGN_BIN): $(call obj,sign,sign_tool) $(COMMON_LIB)
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+
+# Unit tests: the host's logic on a fake backend; the card's logic alone.
+$(BUILD)/tests/check_%: $(call obj,tests/unit,check_% fake_backend) $(SUPPORT_OBJS) $(VCARD_LIB) $(HOST_LIB) \
+		$(COMMON_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 # The out-of-memory test fails allocations of its own choosing.
 $(BUILD)/tests/check_oom: LDFLAGS_ALL += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
-# Card unit tests link the card's logic instead of the host's.
-$(BUILD)/tests/check_sm $(BUILD)/tests/check_card: $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o \
-		$(VCARD_LIB) $(BUILD)/host/hex.o $(BUILD)/host/apdu.o $(BUILD)/tests/authority.o \
-		$(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/platform_posix.o $(BUILD)/host/log.o
+# Integration tests drive the real host, pcscd and the virtual card.
+$(BUILD)/tests/it_%: $(call obj,tests/integration,it_% hostproc) $(SUPPORT_OBJS) $(PCSC_OBJ) $(VCARD_LIB) \
+		$(COMMON_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
-$(BUILD)/tests/it_card: $(BUILD)/tests/it_card.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o \
-		$(BUILD)/host/pcsc.o $(BUILD)/host/hex.o $(BUILD)/vcard/sm.o $(BUILD)/tests/authority.o \
-		$(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/platform_posix.o $(BUILD)/host/log.o
-	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
-
-$(BUILD)/tests/it_script: $(BUILD)/tests/it_script.o $(BUILD)/tests/hostproc.o $(BUILD)/tests/authority.o \
-		$(BUILD)/host/frame.o $(BUILD)/host/pcsc.o $(BUILD)/host/hex.o $(BUILD)/host/base64.o \
-		$(BUILD)/host/trust.o $(BUILD)/host/platform_posix.o $(BUILD)/host/log.o $(BUILD)/vcard/sm.o
-	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
-
-$(BUILD)/tests/it_host: $(BUILD)/tests/it_host.o $(BUILD)/tests/hostproc.o $(BUILD)/host/frame.o
-	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
+$(BUILD)/tests/pcsc-%: $(call obj,tests/integration,pcsc_%) $(PCSC_OBJ) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
 # What the code says the contract is, for the contract test (make js).
-$(BUILD)/tests/contract-dump: $(BUILD)/tests/contract_dump.o $(HOST_OBJS)
+$(BUILD)/tests/contract-dump: $(call obj,tests/support,contract_dump) $(HOST_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
-$(BUILD)/tests/pcsc-probe: $(BUILD)/tests/pcsc_probe.o $(BUILD)/host/pcsc.o $(BUILD)/host/hex.o
-	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # Test PKI for the virtual card, made at build time; its keys never leave build/.
 $(BUILD)/pki/card-cert.der:
@@ -121,6 +127,9 @@ $(BUILD)/pki/card-cert.der:
 
 deps:
 	@sh tests/deps.sh
+
+deps-demo:
+	@sh tests/deps.sh demo
 
 unit: $(UNIT_BINS)
 	@sh tests/run_units.sh $(UNIT_BINS)
@@ -144,10 +153,9 @@ js: $(NODE_DEPS) $(BUILD)/tests/contract-dump
 	NB_BUILD=$(BUILD) node --test tests/js/ tests/browser/lint.test.js
 
 # Benchmarks (not part of check): host against baselines, ratios, plot.
-$(BUILD)/bench/bench: bench/bench.c $(BUILD)/tests/authority.o $(BUILD)/host/frame.o $(BUILD)/host/pcsc.o \
-		$(BUILD)/host/hex.o $(BUILD)/host/base64.o $(BUILD)/host/trust.o $(BUILD)/host/platform_posix.o $(BUILD)/host/log.o $(BUILD)/vcard/sm.o
-	mkdir -p $(BUILD)/bench
-	$(CC) $(CFLAGS_ALL) -Ihost -Ivcard -Itests $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+$(BUILD)/bench/bench: $(call obj,bench,bench) $(SUPPORT_OBJS) $(PCSC_OBJ) $(VCARD_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
 bench: deps
 	$(MAKE) all $(BUILD)/bench/bench $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der $(NODE_DEPS)
@@ -160,14 +168,15 @@ FUZZ_TARGETS := frame request apdu script card
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
-               $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ihost -Ivcard -Itests
-FUZZ_HOST_OBJS := $(HOST_CORE:%=$(FUZZ_DIR)/obj/host/%.o) $(FUZZ_DIR)/obj/tests/fake_backend.o
-FUZZ_CARD_OBJS := $(FUZZ_DIR)/obj/vcard/card.o $(FUZZ_DIR)/obj/vcard/sm.o \
-                  $(FUZZ_DIR)/obj/host/hex.o $(FUZZ_DIR)/obj/host/apdu.o
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(INCLUDES_tests)
+FUZZ_COMMON_OBJS := $(COMMON_MODS:%=$(FUZZ_DIR)/obj/common/%.o)
+FUZZ_HOST_OBJS := $(HOST_MODS:%=$(FUZZ_DIR)/obj/host/%.o) $(FUZZ_DIR)/obj/tests/unit/fake_backend.o \
+                  $(FUZZ_COMMON_OBJS)
+FUZZ_CARD_OBJS := $(FUZZ_DIR)/obj/vcard/card.o $(FUZZ_DIR)/obj/vcard/sm.o $(FUZZ_COMMON_OBJS)
 
-$(FUZZ_DIR)/obj/%.o: %.c host/*.h vcard/*.h
+$(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	clang $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_card: tests/fuzz/fuzz_card.c $(FUZZ_CARD_OBJS)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
@@ -195,8 +204,8 @@ WIN_CC ?= x86_64-w64-mingw32-gcc
 WIN_LD := x86_64-w64-mingw32-gcc
 WIN_DIR ?= $(BUILD)/win
 WIN_DEPS ?= $(WIN_DIR)/deps
-WIN_SRCS := $(filter-out platform_posix,$(HOST_CORE)) platform_win pcsc doctor doctor_win main
-WIN_OBJS := $(WIN_SRCS:%=$(WIN_DIR)/obj/%.o)
+WIN_OBJS := $(patsubst %,$(WIN_DIR)/obj/common/%.o,$(filter-out platform_posix,$(COMMON_MODS)) platform_win) \
+            $(patsubst %,$(WIN_DIR)/obj/host/%.o,$(HOST_MODS) pcsc doctor doctor_win main)
 WIN_EXE := $(WIN_DIR)/nesbridge-host.exe
 WIN_CFLAGS := -std=c11 -O2 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
               -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1 -I$(WIN_DEPS)/include
@@ -211,9 +220,9 @@ WIN_MSIS := $(WIN_DIR)/nesbridge-$(VERSION)-x64.msi $(WIN_DIR)/nesbridge-$(VERSI
 $(WIN_DEPS)/lib/libcrypto.a:
 	sh installer/windows/deps.sh $(WIN_DEPS)
 
-$(WIN_DIR)/obj/%.o: host/%.c host/*.h $(WIN_DEPS)/lib/libcrypto.a
+$(WIN_DIR)/obj/%.o: %.c $(WIN_DEPS)/lib/libcrypto.a
 	@mkdir -p $(dir $@)
-	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
+	$(WIN_CC) $(WIN_CFLAGS) $(DEPFLAGS) $(INCLUDES_$(firstword $(subst /, ,$*))) -c $< -o $@
 
 # The application manifest: asInvoker, and UTF-8 as the process code page.
 $(WIN_DIR)/obj/resources.o: installer/windows/nesbridge-host.rc installer/windows/nesbridge-host.manifest
@@ -237,11 +246,12 @@ msi: $(WIN_MSIS)
 # For tests under wine only: a winscard.dll holding the virtual NES card
 # (wine's own is a stub). Never shipped.
 WIN_SHIM := $(WIN_DIR)/shim/winscard.dll
-WIN_SHIM_SRCS := tests/win/winscard_shim.c vcard/card.c vcard/sm.c host/apdu.c host/hex.c
+WIN_SHIM_SRCS := tests/win/winscard_shim.c vcard/card.c vcard/sm.c common/apdu.c common/hex.c common/wipe.c \
+                 common/platform_win.c
 
-$(WIN_SHIM): $(WIN_SHIM_SRCS) tests/win/winscard.def vcard/*.h host/*.h $(WIN_DEPS)/lib/libcrypto.a
+$(WIN_SHIM): $(WIN_SHIM_SRCS) tests/win/winscard.def vcard/*.h common/*.h $(WIN_DEPS)/lib/libcrypto.a
 	@mkdir -p $(dir $@)
-	$(WIN_CC) $(WIN_CFLAGS) -Ihost -Ivcard -shared $(WIN_LDFLAGS) $(WIN_SHIM_SRCS) tests/win/winscard.def \
+	$(WIN_CC) $(WIN_CFLAGS) -Icommon -Ivcard -shared $(WIN_LDFLAGS) $(WIN_SHIM_SRCS) tests/win/winscard.def \
 	  $(WIN_DEPS)/lib/libcrypto.a $(WIN_SYSLIBS) -o $@
 
 $(WIN_DIR)/shim/launch.exe: tests/win/launch.c
@@ -295,12 +305,9 @@ vcard-up: $(VCARD_BIN) $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der
 vcard-down:
 	@sh tests/vcard.sh down $(BUILD)
 
-demo: deps
+demo: deps-demo
 	$(MAKE) all $(BUILD)/tests/pcsc-apdu $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der $(NODE_DEPS)
 	@UI=$(UI) sh tests/demo.sh $(BUILD)
-
-$(BUILD)/tests/pcsc-apdu: $(BUILD)/tests/pcsc_apdu.o $(BUILD)/host/pcsc.o $(BUILD)/host/hex.o
-	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
 clean: vcard-down
 	rm -rf $(BUILD)

@@ -1,53 +1,20 @@
 /* Commands on a connected card: connect, disconnect, status, transactions,
- * transmit. */
+ * transmit. The exchanges themselves are card_io.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "apdu.h"
-#include "dispatch.h"
+#include "card_io.h"
+#include "cmd_card.h"
 #include "hex.h"
 #include "log.h"
 #include "policy.h"
 #include "readers.h"
 #include "transaction.h"
 #include "watchdog.h"
+#include "wipe.h"
 
-#define MAX_GET_RESPONSE_ROUNDS 64
-#define LOST_CARD_WAIT_MS 1000u
-
-nb_error nb_card_fail(nb_session *s, nb_handle *h, nb_outcome *out, uint32_t rv)
-{
-    nb_session_note_rv(s, rv);
-    if (h != NULL && h->in_use) {
-        if (nb_pcsc_plain(rv) == NB_SCARD_W_REMOVED_CARD) {
-            /* The card is gone: let the stale handle go at once, or it
-             * would keep others (an exclusive connect) off the reader. */
-            nb_watchdog_enter(s->current_id, 0);
-            s->backend->disconnect(s->backend->self, h->card, NB_LEAVE_CARD);
-            nb_watchdog_leave();
-            nb_session_forget_handle(s, h);
-        } else if (rv == NB_SCARD_E_INVALID_HANDLE) {
-            nb_session_forget_handle(s, h); /* PC/SC no longer knows it */
-        }
-    }
-    return nb_fail_pcsc(out, rv);
-}
-
-nb_error nb_find_handle(nb_session *s, const cJSON *args, nb_handle **h, nb_outcome *out)
-{
-    uint32_t id = 0;
-    *h = NULL;
-    nb_error err = nb_arg_handle(args, &id, out);
-    if (err != NB_OK)
-        return err;
-    *h = nb_session_find(s, id);
-    if (*h == NULL)
-        return nb_fail(out, NB_ERR_INVALID_HANDLE, NULL);
-    return NB_OK;
-}
 
 static const char *protocol_name(uint32_t protocol)
 {
@@ -222,83 +189,22 @@ nb_error nb_cmd_end_transaction(nb_session *s, const cJSON *args, nb_outcome *ou
     return NB_OK;
 }
 
-/* The reader lost the exchange (no status word, or the driver failed it):
- * the card was pulled or stopped answering. pcscd notices a removal on its
- * next poll (about 400 ms), so wait up to a second to tell them apart. */
-static uint32_t classify_lost_exchange(nb_session *s, nb_handle *h)
+static void transmit_result(const uint8_t *data, size_t data_len, uint16_t sw, nb_outcome *out)
 {
-    nb_reader_state st = {.reader = h->reader, .current_state = NB_STATE_UNAWARE};
-    uint32_t rv = s->backend->get_status_change(s->backend->self, s->ctx, 0, &st, 1);
-    if (rv == NB_SCARD_S_SUCCESS && !(st.event_state & NB_STATE_EMPTY)) {
-        st.current_state = st.event_state & ~NB_STATE_CHANGED;
-        rv = s->backend->get_status_change(s->backend->self, s->ctx, LOST_CARD_WAIT_MS, &st, 1);
+    char *data_hex = malloc(2 * data_len + 1);
+    if (data_hex == NULL) {
+        nb_fail(out, NB_ERR_INTERNAL, NULL);
+        return;
     }
-    if (rv == NB_SCARD_S_SUCCESS && (st.event_state & NB_STATE_EMPTY))
-        return NB_HOST_MADE_CODE(NB_SCARD_W_REMOVED_CARD);
-    return NB_HOST_MADE_CODE(NB_SCARD_E_COMM_DATA_LOST);
-}
-
-uint32_t nb_card_transmit(nb_session *s, nb_handle *h, const uint8_t *cmd, size_t cmd_len,
-                          int secret, uint8_t *resp, size_t *resp_len)
-{
-    nb_log_apdu("card <", cmd, cmd_len, secret);
-    nb_watchdog_enter(s->current_id, 0);
-    uint32_t rv = s->backend->transmit(s->backend->self, h->card, h->protocol, cmd, cmd_len, resp,
-                                       resp_len);
-    nb_watchdog_leave();
-    if ((rv == NB_SCARD_S_SUCCESS && *resp_len < 2) || rv == NB_SCARD_E_NOT_TRANSACTED) {
-        *resp_len = 0;
-        return classify_lost_exchange(s, h);
-    }
-    if (rv == NB_SCARD_S_SUCCESS)
-        nb_log_response("card >", resp, *resp_len, secret);
-    return rv;
-}
-
-uint32_t nb_card_exchange(nb_session *s, nb_handle *h, uint8_t *apdu, size_t apdu_len,
-                          const nb_apdu *parsed, unsigned follow, int secret, uint8_t *data,
-                          size_t *data_len, uint16_t *sw)
-{
-    uint8_t resp[NB_RESPONSE_MAX_BYTES];
-    size_t total = 0;
-    const uint8_t *cmd = apdu;
-    size_t cmd_len = apdu_len;
-    uint8_t get_response[5] = {(uint8_t)(parsed->cla & 0x03), 0xC0, 0x00, 0x00, 0x00};
-    uint32_t rv = NB_SCARD_S_SUCCESS;
-    size_t used = 0; /* how much of resp ever held card data */
-    /* Offer pcsc-lite a short buffer unless the APDU is extended: a 64 KiB
-     * one sends it down its slower extended path (about 20 us per APDU). */
-    size_t capacity = parsed->extended ? sizeof(resp) : 256 + 2;
-    for (int round = 0; round < MAX_GET_RESPONSE_ROUNDS; round++) {
-        size_t resp_len = capacity;
-        /* What follows a secret command's answer is as secret as it. */
-        rv = nb_card_transmit(s, h, cmd, cmd_len, secret, resp, &resp_len);
-        if (rv != NB_SCARD_S_SUCCESS)
-            break;
-        used = resp_len > used ? resp_len : used;
-        size_t n = resp_len - 2;
-        *sw = (uint16_t)((resp[n] << 8) | resp[n + 1]);
-        if (total + n > NB_MAX_RESPONSE_DATA) {
-            rv = NB_HOST_MADE_CODE(NB_SCARD_E_INSUFFICIENT_BUFFER);
-            break;
-        }
-        memcpy(data + total, resp, n);
-        total += n;
-        uint8_t sw1 = resp[n], sw2 = resp[n + 1];
-        if (sw1 == 0x61 && (follow & NB_FOLLOW_61)) {
-            get_response[4] = sw2;
-            cmd = get_response;
-            cmd_len = sizeof(get_response);
-        } else if (sw1 == 0x6C && (follow & NB_FOLLOW_6C) && parsed->apdu_case == 2 &&
-                   !parsed->extended && cmd == apdu) {
-            apdu[apdu_len - 1] = sw2; /* Le was wrong: send again with the card's */
-        } else {
-            break;
-        }
-    }
-    OPENSSL_cleanse(resp, used); /* only what was written: 64 KiB each time costs */
-    *data_len = total;
-    return rv;
+    nb_hex_encode(data, data_len, data_hex);
+    char sw_hex[5];
+    uint8_t sw_bytes[2] = {(uint8_t)(sw >> 8), (uint8_t)sw};
+    nb_hex_encode(sw_bytes, 2, sw_hex);
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddStringToObject(result, "data", data_hex);
+    cJSON_AddStringToObject(result, "sw", sw_hex);
+    nb_free_wiped(data_hex);
+    out->result = result;
 }
 
 nb_error nb_cmd_transmit(nb_session *s, const cJSON *args, nb_outcome *out)
@@ -308,50 +214,33 @@ nb_error nb_cmd_transmit(nb_session *s, const cJSON *args, nb_outcome *out)
     if (nb_find_handle(s, args, &h, out) != NB_OK ||
         nb_arg_string(args, "apdu", 2 * NB_APDU_MAX_BYTES, NULL, &hex, out) != NB_OK)
         return out->err;
-    const cJSON *follow_item = cJSON_GetObjectItemCaseSensitive(args, "get_response");
-    int follow = cJSON_IsTrue(follow_item);
-
-    uint8_t apdu[NB_APDU_MAX_BYTES];
-    long apdu_len = nb_hex_decode(hex, strlen(hex), apdu, sizeof(apdu));
-    if (apdu_len < 0)
-        return nb_fail(out, NB_ERR_BAD_REQUEST, "argument apdu must be hex of at most %u bytes",
-                       NB_APDU_MAX_BYTES);
+    int follow = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "get_response"));
+    nb_io_buffers *io = nb_session_io(s);
+    if (io == NULL)
+        return nb_fail(out, NB_ERR_INTERNAL, NULL);
+    size_t hex_len = strlen(hex);
+    long apdu_len = nb_hex_decode(hex, hex_len, io->apdu, sizeof(io->apdu));
+    size_t data_len = 0;
     nb_apdu parsed;
     const char *why = NULL;
-    if (nb_apdu_parse(apdu, (size_t)apdu_len, &parsed, &why) != 0)
-        return nb_fail(out, NB_ERR_BAD_REQUEST, "argument apdu: %s", why);
-    if (!nb_policy_plain_transmit(&parsed, &why)) {
-        OPENSSL_cleanse(apdu, (size_t)apdu_len);
-        return nb_fail(out, NB_ERR_NOT_ALLOWED, "%s", why);
+    if (apdu_len < 0) {
+        nb_fail(out, NB_ERR_BAD_REQUEST, "argument apdu must be hex of at most %u bytes", NB_APDU_MAX_BYTES);
+    } else if (nb_apdu_parse(io->apdu, (size_t)apdu_len, &parsed, &why) != 0) {
+        nb_fail(out, NB_ERR_BAD_REQUEST, "argument apdu: %s", why);
+    } else if (!nb_policy_plain_transmit(&parsed, &why)) {
+        nb_fail(out, NB_ERR_NOT_ALLOWED, "%s", why);
+    } else {
+        uint16_t sw = 0;
+        uint32_t rv = nb_card_exchange(s, h, io->apdu, (size_t)apdu_len, &parsed,
+                                       follow ? NB_FOLLOW_61 | NB_FOLLOW_6C : 0,
+                                       nb_policy_data_is_secret(&parsed), io->data, &data_len, &sw);
+        if (rv != NB_SCARD_S_SUCCESS)
+            nb_card_fail(s, h, out, rv);
+        else
+            transmit_result(io->data, data_len, sw, out);
     }
-    int secret = nb_policy_data_is_secret(&parsed);
-
-    uint8_t *data = malloc(NB_MAX_RESPONSE_DATA);
-    if (data == NULL)
-        return nb_fail(out, NB_ERR_INTERNAL, NULL);
-    size_t data_len = 0;
-    uint16_t sw = 0;
-    uint32_t rv = nb_card_exchange(s, h, apdu, (size_t)apdu_len, &parsed,
-                                   follow ? NB_FOLLOW_61 | NB_FOLLOW_6C : 0, secret, data, &data_len, &sw);
-    OPENSSL_cleanse(apdu, (size_t)apdu_len);
-    if (rv != NB_SCARD_S_SUCCESS) {
-        free(data);
-        return nb_card_fail(s, h, out, rv);
-    }
-    char *data_hex = malloc(2 * data_len + 1);
-    if (data_hex == NULL) {
-        free(data);
-        return nb_fail(out, NB_ERR_INTERNAL, NULL);
-    }
-    nb_hex_encode(data, data_len, data_hex);
-    free(data);
-    char sw_hex[5];
-    uint8_t sw_bytes[2] = {(uint8_t)(sw >> 8), (uint8_t)sw};
-    nb_hex_encode(sw_bytes, 2, sw_hex);
-    cJSON *result = cJSON_CreateObject();
-    cJSON_AddStringToObject(result, "data", data_hex);
-    cJSON_AddStringToObject(result, "sw", sw_hex);
-    free(data_hex);
-    out->result = result;
-    return NB_OK;
+    /* One exit: whatever the APDU or the answer held goes, refused or not. */
+    nb_wipe(io->apdu, hex_len / 2 < sizeof(io->apdu) ? hex_len / 2 : sizeof(io->apdu));
+    nb_wipe(io->data, data_len);
+    return out->err;
 }

@@ -5,17 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "apdu.h"
 #include "base64.h"
-#include "dispatch.h"
+#include "card_io.h"
+#include "cmd_script.h"
 #include "hex.h"
 #include "log.h"
 #include "pinpad.h"
 #include "script.h"
 #include "transaction.h"
 #include "watchdog.h"
+#include "wipe.h"
 
 
 nb_error nb_cmd_get_nonce(nb_session *s, const cJSON *args, nb_outcome *out)
@@ -66,8 +66,7 @@ static nb_error admit_script(nb_session *s, const nb_handle *h, const cJSON *arg
             err = nb_script_parse(script_bytes, script_len, script, out);
     }
     free(sig);
-    OPENSSL_cleanse(script_bytes, script_len); /* authentication cryptograms, SM APDUs */
-    free(script_bytes);
+    nb_free_wiped(script_bytes); /* authentication cryptograms, SM APDUs */
     if (err != NB_OK)
         return err;
 
@@ -198,7 +197,7 @@ static uint32_t run_step(nb_session *s, nb_handle *h, const nb_step *step, const
     if (apdu_len > 0 && nb_apdu_parse(apdu, apdu_len, &parsed, &why) == 0)
         rv = nb_card_exchange(s, h, apdu, apdu_len, &parsed, NB_FOLLOW_61, step->secret, data,
                               data_len, sw);
-    OPENSSL_cleanse(s->pin_apdu, sizeof(s->pin_apdu));
+    nb_wipe(s->pin_apdu, sizeof(s->pin_apdu));
     return rv;
 }
 
@@ -235,7 +234,7 @@ static int run_steps(nb_session *s, nb_handle *h, const nb_script *script, const
         if (run->rv != NB_SCARD_S_SUCCESS)
             return 0;
         cJSON *entry = step_entry(step, sw, data, data_len);
-        OPENSSL_cleanse(data, data_len);
+        nb_wipe(data, data_len);
         if (entry == NULL || !cJSON_AddItemToArray(run->steps, entry)) {
             cJSON_Delete(entry);
             return -1;
@@ -291,12 +290,12 @@ static nb_error execute(nb_session *s, nb_handle *h, const nb_script *script, co
                         nb_outcome *out)
 {
     run_state run = {.steps = cJSON_CreateArray(), .stopped_at = -1};
-    uint8_t *data = malloc(NB_MAX_RESPONSE_DATA);
-    if (run.steps == NULL || data == NULL) {
+    nb_io_buffers *io = nb_session_io(s);
+    if (run.steps == NULL || io == NULL) {
         cJSON_Delete(run.steps);
-        free(data);
         return nb_fail(out, NB_ERR_INTERNAL, "out of memory; nothing was sent");
     }
+    uint8_t *data = io->data;
     int own_transaction = !h->in_transaction; /* or inside the page's own */
     uint32_t rv = own_transaction ? nb_transaction_begin(s, h, nb_card_timeout_ms(s)) : NB_SCARD_S_SUCCESS;
     nb_error late = NB_OK;
@@ -312,7 +311,6 @@ static nb_error execute(nb_session *s, nb_handle *h, const nb_script *script, co
     }
     if (rv != NB_SCARD_S_SUCCESS || late != NB_OK) {
         cJSON_Delete(run.steps);
-        free(data);
         return late != NB_OK ? nb_fail(out, late, NULL) : nb_transaction_refused(s, h, rv, out);
     }
     nb_nonce_consume(&s->nonces, script->nonce);
@@ -320,8 +318,7 @@ static nb_error execute(nb_session *s, nb_handle *h, const nb_script *script, co
     nb_watchdog_finish_first(1);
     int oom = run_steps(s, h, script, pin, data, &run) != 0;
     nb_watchdog_finish_first(0);
-    OPENSSL_cleanse(data, NB_MAX_RESPONSE_DATA); /* a step that failed half-way left its answer */
-    free(data);
+    nb_wipe(data, NB_MAX_RESPONSE_DATA); /* a step that failed half-way left its answer */
     /* A script that held secrets (an authenticated session, the card's
      * permission to set a new PIN) ends with a reset even when it
      * completed: nothing it opened outlives it, whatever its expect lists
@@ -357,7 +354,7 @@ nb_error nb_cmd_run_script(nb_session *s, const cJSON *args, nb_outcome *out)
     err = admit_pin(s, h, args, &script, &pin, out);
     if (err == NB_OK)
         err = execute(s, h, &script, &pin, out);
-    OPENSSL_cleanse(&pin, sizeof(pin));
+    nb_wipe(&pin, sizeof(pin));
     nb_script_free(&script);
     return err;
 }

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_card.h"
+#include "cmd_readers.h"
+#include "cmd_script.h"
 #include "jsonguard.h"
 #include "log.h"
 #include "origin.h"
@@ -79,7 +82,9 @@ char *nb_dispatch_error(nb_error err, const char *message)
 
 static nb_error run_request(nb_session *s, const nb_request *req, nb_outcome *out)
 {
-    if (!nb_origin_allowed(req->origin, s->config))
+    const nb_config *cfg = s->config;
+    if (!nb_origin_allowed(req->origin, cfg != NULL ? cfg->extra_origins : NULL,
+                           cfg != NULL ? cfg->extra_origin_count : 0))
         return nb_fail(out, NB_ERR_ORIGIN_NOT_ALLOWED, NULL);
     const nb_command *cmd = nb_command_find(req->cmd);
     if (cmd == NULL)

@@ -7,7 +7,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "apdu.h"
 #include "protocol.h"
 #include "session.h"
 
@@ -34,42 +33,5 @@ const nb_command *nb_command_find(const char *name);
 
 /* The i-th command of the table; NULL past the last. */
 const nb_command *nb_command_at(size_t i);
-
-/* Handlers (cmd_readers.c, cmd_card.c). */
-nb_error nb_cmd_hello(nb_session *s, const cJSON *args, nb_outcome *out);
-nb_error nb_cmd_list_readers(nb_session *s, const cJSON *args, nb_outcome *out);
-nb_error nb_cmd_wait_for_change(nb_session *s, const cJSON *args, nb_outcome *out);
-nb_error nb_cmd_cancel(nb_session *s, const cJSON *args, nb_outcome *out);
-nb_error nb_cmd_connect(nb_session *s, const cJSON *args, nb_outcome *out);
-nb_error nb_cmd_disconnect(nb_session *s, const cJSON *args, nb_outcome *out);
-nb_error nb_cmd_status(nb_session *s, const cJSON *args, nb_outcome *out);
-nb_error nb_cmd_begin_transaction(nb_session *s, const cJSON *args, nb_outcome *out);
-nb_error nb_cmd_end_transaction(nb_session *s, const cJSON *args, nb_outcome *out);
-nb_error nb_cmd_transmit(nb_session *s, const cJSON *args, nb_outcome *out);
-nb_error nb_cmd_get_nonce(nb_session *s, const cJSON *args, nb_outcome *out);
-nb_error nb_cmd_run_script(nb_session *s, const cJSON *args, nb_outcome *out);
-
-/* Reads args.handle and finds it: bad-request or invalid-handle. */
-nb_error nb_find_handle(nb_session *s, const cJSON *args, nb_handle **h, nb_outcome *out);
-
-/* Sends one APDU on a handle, logging it (data withheld when secret) and
- * checking the response holds a status word. */
-uint32_t nb_card_transmit(nb_session *s, nb_handle *h, const uint8_t *cmd, size_t cmd_len,
-                          int secret, uint8_t *resp, size_t *resp_len);
-
-#define NB_MAX_RESPONSE_DATA 65536u
-#define NB_FOLLOW_61 1u /* answer 61xx with GET RESPONSE */
-#define NB_FOLLOW_6C 2u /* resend a short case-2 APDU with the Le of a 6Cxx */
-
-/* Sends the APDU and, as follow allows, completes its answer; the data
- * (at most NB_MAX_RESPONSE_DATA bytes) goes to data, the last status word
- * to sw. Everything the exchange sends is logged as secret when secret. */
-uint32_t nb_card_exchange(nb_session *s, nb_handle *h, uint8_t *apdu, size_t apdu_len,
-                          const nb_apdu *parsed, unsigned follow, int secret, uint8_t *data,
-                          size_t *data_len, uint16_t *sw);
-
-/* Reports a failed PC/SC call on a handle; lets the handle go when the
- * card was removed or PC/SC no longer knows it. */
-nb_error nb_card_fail(nb_session *s, nb_handle *h, nb_outcome *out, uint32_t rv);
 
 #endif

@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "platform.h"
+#include "wipe.h"
 
 static unsigned long alloc_failures;
 
@@ -18,16 +17,9 @@ static void *counting_malloc(size_t size)
     return p;
 }
 
-static void wiping_free(void *p)
-{
-    if (p != NULL)
-        OPENSSL_cleanse(p, nb_alloc_size(p));
-    free(p);
-}
-
 void nb_json_use_host_allocator(void)
 {
-    cJSON_Hooks hooks = {.malloc_fn = counting_malloc, .free_fn = wiping_free};
+    cJSON_Hooks hooks = {.malloc_fn = counting_malloc, .free_fn = nb_free_wiped};
     cJSON_InitHooks(&hooks);
 }
 

@@ -79,17 +79,15 @@ int nb_origin_well_formed(const char *origin)
     return split_origin(origin, &scheme_end, &host, &host_len);
 }
 
-int nb_origin_allowed(const char *origin, const nb_config *cfg)
+int nb_origin_allowed(const char *origin, char *const *extra, size_t extra_count)
 {
     const char *scheme_end, *host;
     size_t host_len;
     if (!split_origin(origin, &scheme_end, &host, &host_len))
         return 0;
-    if (cfg != NULL) {
-        for (size_t i = 0; i < cfg->extra_origin_count; i++)
-            if (strcmp(origin, cfg->extra_origins[i]) == 0)
-                return 1;
-    }
+    for (size_t i = 0; i < extra_count; i++)
+        if (strcmp(origin, extra[i]) == 0)
+            return 1;
     if (scheme_end - origin != 5) /* only https for the authority */
         return 0;
     const size_t domain_len = sizeof(NB_AUTHORITY_DOMAIN) - 1;

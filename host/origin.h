@@ -2,7 +2,7 @@
 #ifndef NB_ORIGIN_H
 #define NB_ORIGIN_H
 
-#include "config.h"
+#include <stddef.h>
 
 #define NB_AUTHORITY_DOMAIN "kamusm.gov.tr"
 #define NB_MAX_ORIGIN_LEN 300
@@ -12,7 +12,8 @@
 int nb_origin_well_formed(const char *origin);
 
 /* True when the origin is https://kamusm.gov.tr or an https subdomain of
- * it (any port), or exactly equal to an allow_origin of the config. */
-int nb_origin_allowed(const char *origin, const nb_config *cfg);
+ * it (any port), or exactly equal to one of the extra origins (the
+ * configuration's allow_origin lines). */
+int nb_origin_allowed(const char *origin, char *const *extra, size_t extra_count);
 
 #endif

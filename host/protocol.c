@@ -6,11 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "frame.h"
 #include "jsonguard.h"
 #include "origin.h"
+#include "wipe.h"
 
 nb_error nb_fail(nb_outcome *out, nb_error err, const char *fmt, ...)
 {
@@ -70,8 +69,7 @@ static void salvage_id(const char *text, size_t len, nb_request *req)
         nul_escape = 1;
     }
     cJSON *loose = cJSON_ParseWithLength(copy, len);
-    OPENSSL_cleanse(copy, len); /* the request may carry a new PIN */
-    free(copy);
+    nb_free_wiped(copy); /* the request may carry a new PIN */
     const cJSON *id = cJSON_IsObject(loose) ? cJSON_GetObjectItemCaseSensitive(loose, "id") : NULL;
     size_t ids = 0;
     for (const cJSON *item = loose != NULL ? loose->child : NULL; item != NULL; item = item->next)

@@ -4,12 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "dispatch.h"
 #include "frame.h"
 #include "log.h"
 #include "platform.h"
+#include "wipe.h"
 
 /* The main thread reads and answers one frame at a time. Only while a
  * wait-for-change blocks in PC/SC does a watcher thread look at stdin:
@@ -118,9 +117,7 @@ int nb_relay_run(nb_session *s, int in_fd, int out_fd)
             exit_code = 1;
             break;
         }
-        if (body != NULL)
-            OPENSSL_cleanse(body, len); /* it may have carried a new PIN */
-        free(body);
+        nb_free_wiped(body); /* it may have carried a new PIN */
         if (status != NB_FRAME_EOF && status != NB_FRAME_IO_ERROR && send_reply(s, out_fd, reply) != 0) {
             nb_log(NB_LOG_ERROR, "cannot write to stdout; closing");
             exit_code = 1;

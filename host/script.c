@@ -12,6 +12,7 @@
 #include "jsonguard.h"
 #include "platform.h"
 #include "policy.h"
+#include "wipe.h"
 
 int nb_parse_utc(const char *text, time_t *out)
 {
@@ -210,7 +211,7 @@ static nb_error parse_step(const cJSON *item, nb_step *step, size_t index, nb_ou
         memcpy(step->apdu, bytes, (size_t)n);
         step->apdu_len = (size_t)n;
     }
-    OPENSSL_cleanse(bytes, sizeof(bytes)); /* it may have held a PUK or a key */
+    nb_wipe(bytes, sizeof(bytes)); /* it may have held a PUK or a key */
     return err;
 }
 
@@ -275,12 +276,9 @@ nb_error nb_script_parse(const uint8_t *bytes, size_t len, nb_script *script, nb
 
 void nb_script_free(nb_script *script)
 {
-    for (size_t i = 0; i < script->step_count; i++) {
-        if (script->steps[i].apdu != NULL)
-            OPENSSL_cleanse(script->steps[i].apdu, script->steps[i].apdu_len);
-        free(script->steps[i].apdu);
-    }
-    free(script->steps);
+    for (size_t i = 0; i < script->step_count; i++)
+        nb_free_wiped(script->steps[i].apdu);
+    nb_free_wiped(script->steps); /* their headers and PIN rules */
     memset(script, 0, sizeof(*script));
 }
 

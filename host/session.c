@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/rand.h>
@@ -7,6 +8,7 @@
 #include "errors.h"
 #include "log.h"
 #include "watchdog.h"
+#include "wipe.h"
 
 void nb_session_init(nb_session *s, const nb_backend *backend, const nb_config *config,
                      int caller_allowed)
@@ -16,6 +18,13 @@ void nb_session_init(nb_session *s, const nb_backend *backend, const nb_config *
     s->config = config;
     s->caller_allowed = caller_allowed;
     s->clock = NULL;
+}
+
+nb_io_buffers *nb_session_io(nb_session *s)
+{
+    if (s->io == NULL)
+        s->io = malloc(sizeof(*s->io));
+    return s->io;
 }
 
 time_t nb_session_now(const nb_session *s)
@@ -109,4 +118,6 @@ void nb_session_close(nb_session *s)
     if (s->have_ctx)
         b->release(b->self, s->ctx);
     s->have_ctx = 0;
+    nb_free_wiped(s->io);
+    s->io = NULL;
 }

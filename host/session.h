@@ -8,6 +8,7 @@
 
 #include <time.h>
 
+#include "apdu.h"
 #include "backend.h"
 #include "config.h"
 #include "nonce.h"
@@ -15,6 +16,16 @@
 
 #define NB_MAX_HANDLES 8
 #define NB_MAX_READER_NAME 128
+#define NB_MAX_RESPONSE_DATA 65536u /* an answer collected over GET RESPONSE */
+
+/* The large buffers of card exchanges. One rule for them: they live here,
+ * allocated once on first use and reused, never on the stack and never one
+ * allocation per request; whatever part held data is wiped after use. */
+typedef struct {
+    uint8_t apdu[NB_APDU_MAX_BYTES];     /* a page's APDU (transmit) */
+    uint8_t resp[NB_RESPONSE_MAX_BYTES]; /* one answer from the card */
+    uint8_t data[NB_MAX_RESPONSE_DATA];  /* an answer collected over GET RESPONSE */
+} nb_io_buffers;
 
 typedef struct {
     int in_use;
@@ -59,6 +70,7 @@ typedef struct nb_session {
      * check that). */
     uint8_t pin_apdu[5 + 16];
     char current_id[160]; /* the request being handled, as JSON ("null") */
+    nb_io_buffers *io;    /* see nb_session_io */
 } nb_session;
 
 void nb_session_init(nb_session *s, const nb_backend *backend, const nb_config *config,
@@ -81,8 +93,12 @@ nb_handle *nb_session_find(nb_session *s, uint32_t id);
 nb_handle *nb_session_new_handle(nb_session *s);
 void nb_session_forget_handle(nb_session *s, nb_handle *h);
 
-/* Ends open transactions, disconnects every card, releases the context.
- * Used at EOF and on exit. */
+/* The session's exchange buffers, allocated on first use; NULL when out of
+ * memory. */
+nb_io_buffers *nb_session_io(nb_session *s);
+
+/* Ends open transactions, disconnects every card, releases the context
+ * and the exchange buffers. Used at EOF and on exit. */
 void nb_session_close(nb_session *s);
 
 #endif

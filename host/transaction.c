@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "dispatch.h"
+#include "card_io.h"
 #include "errors.h"
 #include "log.h"
 #include "watchdog.h"

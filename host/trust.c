@@ -13,11 +13,10 @@
 #include <openssl/x509.h>
 
 #include "hex.h"
+#include "signature.h"
 #include "log.h"
 #include "platform.h"
 
-#define RSA_MIN_BITS 3072
-#define PSS_SALT_LEN 32
 /* .pem files looked at per directory; more than enough for 16 keys. */
 #define NB_TRUST_MAX_FILES 64
 
@@ -31,68 +30,6 @@ struct nb_trust_store {
     trusted_key keys[NB_TRUST_MAX_KEYS];
     size_t count;
 };
-
-int nb_key_id(EVP_PKEY *key, char *out)
-{
-    unsigned char *der = NULL;
-    int der_len = i2d_PUBKEY(key, &der);
-    if (der_len <= 0)
-        return -1;
-    unsigned char digest[32];
-    unsigned int digest_len = 0;
-    int ok = EVP_Digest(der, (size_t)der_len, digest, &digest_len, EVP_sha256(), NULL) == 1;
-    OPENSSL_free(der);
-    if (!ok)
-        return -1;
-    nb_hex_encode(digest, sizeof(digest), out);
-    return 0;
-}
-
-/* Only P-256 EC keys and RSA keys of at least 3072 bits. */
-static int key_acceptable(EVP_PKEY *key, int *is_rsa)
-{
-    int type = EVP_PKEY_get_base_id(key);
-    if (type == EVP_PKEY_EC) {
-        char curve[64];
-        size_t len = 0;
-        *is_rsa = 0;
-        return EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof(curve),
-                                              &len) == 1 &&
-               strcmp(curve, "prime256v1") == 0;
-    }
-    if (type == EVP_PKEY_RSA || type == EVP_PKEY_RSA_PSS) {
-        *is_rsa = 1;
-        return EVP_PKEY_get_bits(key) >= RSA_MIN_BITS;
-    }
-    return 0;
-}
-
-const char *nb_anchor_problem_text(nb_anchor_problem problem)
-{
-    switch (problem) {
-    case NB_ANCHOR_OK:
-        return "acceptable";
-    case NB_ANCHOR_MISSING:
-        return "not there";
-    case NB_ANCHOR_LINK:
-        return "a symbolic link, never followed";
-    case NB_ANCHOR_WRONG_TYPE:
-        return "not a regular file or directory as expected";
-    case NB_ANCHOR_OWNER:
-        return "owned by another user (only root or this user count)";
-    case NB_ANCHOR_WRITABLE:
-        return "others than its owner may write it";
-    case NB_ANCHOR_PARENT_OWNER:
-        return "a directory above it is owned by another user";
-    case NB_ANCHOR_PARENT_WRITABLE:
-        return "others may write a directory above it";
-    case NB_ANCHOR_UNREADABLE:
-        return "cannot be opened or examined";
-    case NB_ANCHOR_BAD_KEY:
-        return "not a P-256 or RSA>=3072 public key, or too many keys";
-    }
-    return "refused";
-}
 
 typedef struct {
     nb_trust_ignored_fn fn;
@@ -132,7 +69,7 @@ static void load_file(nb_trust_store *store, nb_anchor_dir *dir, const char *nam
 int nb_trust_add_key(nb_trust_store *store, EVP_PKEY *key)
 {
     int is_rsa = 0;
-    if (store->count == NB_TRUST_MAX_KEYS || !key_acceptable(key, &is_rsa))
+    if (store->count == NB_TRUST_MAX_KEYS || !nb_signature_key_acceptable(key, &is_rsa))
         return -1;
     trusted_key *slot = &store->keys[store->count];
     if (nb_key_id(key, slot->id) != 0)
@@ -211,35 +148,6 @@ size_t nb_trust_count(const nb_trust_store *store)
     return store != NULL ? store->count : 0;
 }
 
-/* Raw r||s (as WebCrypto makes) to DER; returns a malloc'd buffer. */
-static unsigned char *raw_ecdsa_to_der(const uint8_t *sig, size_t *der_len)
-{
-    ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
-    unsigned char *der = NULL;
-    if (es != NULL && r != NULL && s != NULL && ECDSA_SIG_set0(es, r, s) == 1) {
-        r = s = NULL; /* owned by es now */
-        int n = i2d_ECDSA_SIG(es, &der);
-        *der_len = n > 0 ? (size_t)n : 0;
-    }
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(es);
-    return der;
-}
-
-int nb_trust_signature_setup(EVP_PKEY_CTX *pctx, EVP_PKEY *key)
-{
-    int type = EVP_PKEY_get_base_id(key);
-    if (type != EVP_PKEY_RSA && type != EVP_PKEY_RSA_PSS)
-        return 0; /* ECDSA needs nothing more */
-    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-                   EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, PSS_SALT_LEN) == 1 &&
-                   EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1
-               ? 0
-               : -1;
-}
-
 nb_error nb_trust_verify(const nb_trust_store *store, const char *key_id, const uint8_t *data,
                          size_t len, const uint8_t *sig, size_t sig_len)
 {
@@ -249,25 +157,5 @@ nb_error nb_trust_verify(const nb_trust_store *store, const char *key_id, const 
             tk = &store->keys[i];
     if (tk == NULL)
         return NB_ERR_UNKNOWN_KEY;
-    if (sig_len == 0)
-        return NB_ERR_BAD_SIGNATURE;
-    unsigned char *converted = NULL;
-    if (!tk->is_rsa && sig_len == 64) {
-        size_t der_len = 0;
-        converted = raw_ecdsa_to_der(sig, &der_len);
-        if (converted == NULL)
-            return NB_ERR_BAD_SIGNATURE;
-        sig = converted;
-        sig_len = der_len;
-    }
-    nb_error result = NB_ERR_BAD_SIGNATURE;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    if (md != NULL && EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, tk->key) == 1) {
-        if (nb_trust_signature_setup(pctx, tk->key) == 0 && EVP_DigestVerify(md, sig, sig_len, data, len) == 1)
-            result = NB_OK;
-    }
-    EVP_MD_CTX_free(md);
-    OPENSSL_free(converted);
-    return result;
+    return nb_signature_verify(tk->key, data, len, sig, sig_len) ? NB_OK : NB_ERR_BAD_SIGNATURE;
 }

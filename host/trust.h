@@ -1,9 +1,7 @@
 /* The authority's public keys, pinned: PEM files in directories that only
  * their owner may write. The page cannot choose a key; a script names the
- * key it was signed with by key id = SHA-256 of the key's DER
- * SubjectPublicKeyInfo, in hex. Accepted: ECDSA P-256 with SHA-256 (DER or
- * raw r||s signatures) and RSA-PSS with SHA-256, MGF1-SHA-256, salt 32
- * bytes, keys of 3072 bits or more. */
+ * key it was signed with by its key id. The keys and signatures accepted
+ * are those of common/signature.h. */
 #ifndef NB_TRUST_H
 #define NB_TRUST_H
 
@@ -12,9 +10,9 @@
 
 #include "errors.h"
 #include "platform.h"
+#include "signature.h"
 
 #define NB_TRUST_MAX_KEYS 16
-#define NB_KEY_ID_HEX 64
 
 typedef struct nb_trust_store nb_trust_store;
 
@@ -40,16 +38,5 @@ size_t nb_trust_count(const nb_trust_store *store);
 /* NB_OK, NB_ERR_UNKNOWN_KEY or NB_ERR_BAD_SIGNATURE. */
 nb_error nb_trust_verify(const nb_trust_store *store, const char *key_id, const uint8_t *data,
                          size_t len, const uint8_t *sig, size_t sig_len);
-
-/* Sets the signature parameters on a DigestSign/DigestVerify context for
- * key: RSA-PSS, MGF1-SHA-256, salt 32 for RSA keys; nothing for ECDSA.
- * The signing tool and the verifier share it so that they always agree.
- * Returns 0 or -1. */
-struct evp_pkey_ctx_st;
-int nb_trust_signature_setup(struct evp_pkey_ctx_st *pctx, struct evp_pkey_st *key);
-
-/* Key id of a public or private key; out holds NB_KEY_ID_HEX + 1.
- * Returns 0 or -1. */
-int nb_key_id(struct evp_pkey_st *key, char *out);
 
 #endif

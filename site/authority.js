@@ -1,5 +1,5 @@
 /* The authority's card cryptography and script signing, for the demo site
- * (the same as vcard/sm.c and tests/authority.c; vectors in
+ * (the same as vcard/sm.c and tests/support/authority.c; vectors in
  * docs/card-profile.md, checked by tests/js/authority.test.js). */
 "use strict";
 

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include "apdu.h"
+#include "wipe.h"
 
 /* TS=3B, T0=88 (TD1 follows, 8 historical bytes), TD1=01 (T=1),
  * historical: 80 (compact-TLV follows) 66 "AKISNB", TCK. */
@@ -80,7 +81,7 @@ void nb_vcard_power(nb_vcard *card)
     card->pin_verified = 0;
     card->have_challenge = 0;
     card->new_pin_armed = 0;
-    OPENSSL_cleanse(card->challenge, sizeof(card->challenge));
+    nb_wipe(card->challenge, sizeof(card->challenge));
     nb_sm_end(&card->sm);
 }
 
@@ -165,7 +166,7 @@ static uint16_t cmd_verify(nb_vcard *card, const nb_apdu *a, const uint8_t *data
         if (is_pin)
             card->pin_verified = sw == SW_OK;
     }
-    OPENSSL_cleanse(presented, sizeof(presented));
+    nb_wipe(presented, sizeof(presented));
     return sw;
 }
 
@@ -180,7 +181,7 @@ static uint16_t set_pin(nb_vcard *card, const char *new_pin)
         card->state = saved;
         sw = SW_MEMORY_FAILURE;
     }
-    OPENSSL_cleanse(&saved, sizeof(saved));
+    nb_wipe(&saved, sizeof(saved));
     card->pin_verified = 0;
     return sw;
 }
@@ -217,8 +218,8 @@ static uint16_t cmd_change_reference_data(nb_vcard *card, const nb_apdu *a, cons
         if (sw == SW_OK)
             sw = set_pin(card, new_pin);
     }
-    OPENSSL_cleanse(old_pin, sizeof(old_pin));
-    OPENSSL_cleanse(new_pin, sizeof(new_pin));
+    nb_wipe(old_pin, sizeof(old_pin));
+    nb_wipe(new_pin, sizeof(new_pin));
     return sw;
 }
 
@@ -256,8 +257,8 @@ static uint16_t cmd_reset_retry_counter(nb_vcard *card, const nb_apdu *a, const 
         if (persist(card) != 0)
             sw = SW_MEMORY_FAILURE;
     }
-    OPENSSL_cleanse(puk, sizeof(puk));
-    OPENSSL_cleanse(new_pin, sizeof(new_pin));
+    nb_wipe(puk, sizeof(puk));
+    nb_wipe(new_pin, sizeof(new_pin));
     return sw;
 }
 
@@ -291,8 +292,8 @@ static uint16_t cmd_mutual_authenticate(nb_vcard *card, const nb_apdu *a, const 
         put(r, answer, sizeof(answer));
         sw = SW_OK;
     }
-    OPENSSL_cleanse(k_ic, sizeof(k_ic));
-    OPENSSL_cleanse(k_ifd, sizeof(k_ifd));
+    nb_wipe(k_ic, sizeof(k_ic));
+    nb_wipe(k_ifd, sizeof(k_ifd));
     return sw;
 }
 
@@ -485,12 +486,12 @@ size_t nb_vcard_process(nb_vcard *card, const uint8_t *cmd, size_t len, uint8_t 
     uint8_t inner_data[258];
     response inner_r = {inner_data, 256, 0};
     sw = dispatch(card, &inner, plain, 1, armed, &inner_r);
-    OPENSSL_cleanse(plain, sizeof(plain));
+    nb_wipe(plain, sizeof(plain));
     size_t out_len = 0;
     if (nb_sm_wrap_response(&card->sm, inner_data, inner_r.len, sw, resp, cap, &out_len) != 0) {
         nb_sm_end(&card->sm);
         return finish(&r, 0x6F00);
     }
-    OPENSSL_cleanse(inner_data, sizeof(inner_data));
+    nb_wipe(inner_data, sizeof(inner_data));
     return out_len;
 }

@@ -13,13 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "apdu.h"
 #include "card.h"
 #include "hex.h"
 #include "state.h"
 #include "vpcd.h"
+#include "wipe.h"
 
 #define MAX_CONTROL_CLIENTS 4
 #define RECONNECT_MS 50
@@ -110,12 +109,12 @@ static void handle_frame(vcard *v, const uint8_t *buf, size_t len)
         /* Pulled out after processing, before the answer reaches the host:
          * the worst moment for the host, a fair one for the card. */
         v->remove_after = -1;
-        OPENSSL_cleanse(resp, n);
+        nb_wipe(resp, n);
         pull_card(v);
         return;
     }
     nb_vpcd_write(v->fd, resp, n);
-    OPENSSL_cleanse(resp, n);
+    nb_wipe(resp, n);
 }
 
 static int reinit_state(vcard *v, const char *how)
@@ -128,7 +127,7 @@ static int reinit_state(vcard *v, const char *how)
     if (nb_state_save(v->state_path, &st) != 0)
         return -1;
     v->card.state = st;
-    OPENSSL_cleanse(&st, sizeof(st));
+    nb_wipe(&st, sizeof(st));
     return 0;
 }
 
@@ -379,7 +378,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    OPENSSL_cleanse(master, sizeof(master));
+    nb_wipe(master, sizeof(master));
     if (cert_path != NULL) {
         v.cert = read_file(cert_path, &v.card.cert_len);
         if (v.cert == NULL) {
@@ -412,7 +411,7 @@ int main(int argc, char **argv)
         close(v.listen_fd);
         unlink(v.control_path);
     }
-    OPENSSL_cleanse(&v.card.state, sizeof(v.card.state));
+    nb_wipe(&v.card.state, sizeof(v.card.state));
     free(v.cert);
     return 0;
 }

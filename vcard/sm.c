@@ -1,4 +1,5 @@
 #include "sm.h"
+#include "wipe.h"
 
 #include <string.h>
 
@@ -92,8 +93,8 @@ int nb_kdf(const uint8_t seed[NB_KEY_LEN], uint32_t counter, uint8_t out[NB_KEY_
     input[19] = (uint8_t)counter;
     int rc = EVP_Digest(input, sizeof(input), digest, &digest_len, EVP_sha256(), NULL) == 1 ? 0 : -1;
     memcpy(out, digest, NB_KEY_LEN);
-    OPENSSL_cleanse(digest, sizeof(digest));
-    OPENSSL_cleanse(input, sizeof(input));
+    nb_wipe(digest, sizeof(digest));
+    nb_wipe(input, sizeof(input));
     return rc;
 }
 
@@ -108,8 +109,8 @@ static int seal32(const uint8_t admin[NB_KEY_LEN], const uint8_t plain[32], uint
         memcpy(out + 32, mac, NB_MAC_LEN);
         rc = 0;
     }
-    OPENSSL_cleanse(k_enc, sizeof(k_enc));
-    OPENSSL_cleanse(k_mac, sizeof(k_mac));
+    nb_wipe(k_enc, sizeof(k_enc));
+    nb_wipe(k_mac, sizeof(k_mac));
     return rc;
 }
 
@@ -123,8 +124,8 @@ static int open32(const uint8_t admin[NB_KEY_LEN], const uint8_t in[NB_AUTH_LEN]
         nb_aes_cmac(k_mac, in, 32, mac) == 0 && CRYPTO_memcmp(mac, in + 32, NB_MAC_LEN) == 0 &&
         nb_aes_cbc(0, k_enc, zero_iv, in, 32, plain) == 0)
         rc = 0;
-    OPENSSL_cleanse(k_enc, sizeof(k_enc));
-    OPENSSL_cleanse(k_mac, sizeof(k_mac));
+    nb_wipe(k_enc, sizeof(k_enc));
+    nb_wipe(k_mac, sizeof(k_mac));
     return rc;
 }
 
@@ -137,7 +138,7 @@ int nb_auth_terminal_request(const uint8_t admin[NB_KEY_LEN], const uint8_t rnd_
     memcpy(s + 8, rnd_ic, NB_RND_LEN);
     memcpy(s + 16, k_ifd, NB_KEY_LEN);
     int rc = seal32(admin, s, out);
-    OPENSSL_cleanse(s, sizeof(s));
+    nb_wipe(s, sizeof(s));
     return rc;
 }
 
@@ -165,8 +166,8 @@ int nb_auth_card_answer(const uint8_t admin[NB_KEY_LEN], const uint8_t rnd_ic[NB
         memcpy(k_ifd, s + 16, NB_KEY_LEN);
         rc = seal32(admin, r, out);
     }
-    OPENSSL_cleanse(s, sizeof(s));
-    OPENSSL_cleanse(r, sizeof(r));
+    nb_wipe(s, sizeof(s));
+    nb_wipe(r, sizeof(r));
     return rc;
 }
 
@@ -181,7 +182,7 @@ int nb_auth_terminal_check(const uint8_t admin[NB_KEY_LEN], const uint8_t rnd_ic
         memcpy(k_ic, r + 16, NB_KEY_LEN);
         rc = 0;
     }
-    OPENSSL_cleanse(r, sizeof(r));
+    nb_wipe(r, sizeof(r));
     return rc;
 }
 
@@ -192,14 +193,14 @@ int nb_sm_start(nb_sm_session *sm, const uint8_t k_ifd[NB_KEY_LEN], const uint8_
         seed[i] = k_ifd[i] ^ k_ic[i];
     memset(sm, 0, sizeof(*sm));
     int rc = nb_kdf(seed, 1, sm->k_enc) == 0 && nb_kdf(seed, 2, sm->k_mac) == 0 ? 0 : -1;
-    OPENSSL_cleanse(seed, sizeof(seed));
+    nb_wipe(seed, sizeof(seed));
     sm->active = rc == 0;
     return rc;
 }
 
 void nb_sm_end(nb_sm_session *sm)
 {
-    OPENSSL_cleanse(sm, sizeof(*sm));
+    nb_wipe(sm, sizeof(*sm));
 }
 
 static void ssc_increment(nb_sm_session *sm)
@@ -288,7 +289,7 @@ static size_t build_do87(const nb_sm_session *sm, const uint8_t *data, size_t le
     pos += put_length(out + pos, n + 1);
     out[pos++] = 0x01;
     int rc = sm_crypt(sm, 1, padded, n, out + pos);
-    OPENSSL_cleanse(padded, sizeof(padded));
+    nb_wipe(padded, sizeof(padded));
     return rc == 0 ? pos + n : 0;
 }
 
@@ -308,7 +309,7 @@ static int open_do87(const nb_sm_session *sm, const uint8_t *value, size_t len, 
         *data_len = (size_t)n;
         rc = 0;
     }
-    OPENSSL_cleanse(plain, sizeof(plain));
+    nb_wipe(plain, sizeof(plain));
     return rc;
 }
 
@@ -442,7 +443,7 @@ int nb_sm_unwrap_command(nb_sm_session *sm, const uint8_t *apdu, size_t len, uin
     }
     if (do97 != NULL)
         plain[out++] = do97[0];
-    OPENSSL_cleanse(data, sizeof(data));
+    nb_wipe(data, sizeof(data));
     *plain_len = out;
     *sw = 0x9000;
     return 0;

@@ -7,9 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "hex.h"
+#include "wipe.h"
 
 static int parse_unsigned(const char *s, unsigned max, unsigned *out)
 {
@@ -80,10 +79,10 @@ int nb_state_load(const char *path, nb_card_state *st)
             rc = -1;
         }
     }
-    OPENSSL_cleanse(line, sizeof(line));
+    nb_wipe(line, sizeof(line));
     fclose(f);
     if (rc != 0 || seen != 63) {
-        OPENSSL_cleanse(st, sizeof(*st));
+        nb_wipe(st, sizeof(*st));
         return -1;
     }
     return 0;
@@ -105,11 +104,11 @@ int nb_state_save(const char *path, const nb_card_state *st)
                      "serial=%s\npin=%s\npin_tries=%u\npuk=%s\npuk_tries=%u\n"
                      "admin_key=%s\n",
                      st->serial, st->pin, st->pin_tries, st->puk, st->puk_tries, key_hex);
-    OPENSSL_cleanse(key_hex, sizeof(key_hex));
+    nb_wipe(key_hex, sizeof(key_hex));
     int rc = -1;
     if (n > 0 && (size_t)n < sizeof(text) && write(fd, text, (size_t)n) == n && fsync(fd) == 0)
         rc = 0;
-    OPENSSL_cleanse(text, sizeof(text));
+    nb_wipe(text, sizeof(text));
     if (close(fd) != 0)
         rc = -1;
     if (rc == 0 && rename(tmp, path) != 0)

@@ -16,7 +16,7 @@
 #include <openssl/pem.h>
 
 #include "base64.h"
-#include "trust.h"
+#include "signature.h"
 
 #define MAX_SCRIPT_FILE (192u * 1024u)
 
@@ -67,7 +67,7 @@ static int sign(const char *key_path, const char *in_path)
     size_t sig_len = sizeof(sig);
     char key_id[NB_KEY_ID_HEX + 1];
     if (md != NULL && EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) == 1 &&
-        nb_trust_signature_setup(pctx, key) == 0 &&
+        nb_signature_setup(pctx, key) == 0 &&
         EVP_DigestSign(md, sig, &sig_len, (const unsigned char *)script, len) == 1 &&
         nb_key_id(key, key_id) == 0) {
         char *script_b64 = nb_base64_encode((const uint8_t *)script, len);
@@ -88,45 +88,50 @@ static int sign(const char *key_path, const char *in_path)
     return rc;
 }
 
+/* Checks a signed script as the host would: the key acceptable, the key id
+ * the key's, the signature over the exact bytes. */
+static const char *check_signed(EVP_PKEY *key, const cJSON *signed_script, uint8_t **script, size_t *script_len)
+{
+    int is_rsa = 0;
+    if (!nb_signature_key_acceptable(key, &is_rsa))
+        return "not a P-256 or RSA >= 3072 key";
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(signed_script, "script");
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(signed_script, "signature");
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(signed_script, "key_id");
+    size_t sig_len = 0;
+    char id[NB_KEY_ID_HEX + 1];
+    *script = cJSON_IsString(s) ? nb_base64_decode(s->valuestring, strlen(s->valuestring), script_len) : NULL;
+    uint8_t *sig = cJSON_IsString(g) ? nb_base64_decode(g->valuestring, strlen(g->valuestring), &sig_len) : NULL;
+    const char *why = NULL;
+    if (*script == NULL || sig == NULL || !cJSON_IsString(k))
+        why = "malformed signed script";
+    else if (nb_key_id(key, id) != 0 || strcmp(id, k->valuestring) != 0)
+        why = "signed with another key";
+    else if (!nb_signature_verify(key, *script, *script_len, sig, sig_len))
+        why = "bad signature";
+    free(sig);
+    return why;
+}
+
 static int verify(const char *pub_path, const char *in_path)
 {
     EVP_PKEY *key = read_key(pub_path, 0);
     size_t len = 0;
     char *text = read_text(in_path, &len);
     cJSON *signed_script = text != NULL ? cJSON_Parse(text) : NULL;
-    nb_trust_store *store = nb_trust_load(NULL, 0);
-    int rc = 1;
-    const char *why = "cannot read the key or the signed script";
-    if (key != NULL && signed_script != NULL && store != NULL) {
-        why = "not a P-256 or RSA >= 3072 key";
-        if (nb_trust_add_key(store, key) == 0) {
-            key = NULL; /* owned by the store */
-            const cJSON *s = cJSON_GetObjectItemCaseSensitive(signed_script, "script");
-            const cJSON *g = cJSON_GetObjectItemCaseSensitive(signed_script, "signature");
-            const cJSON *k = cJSON_GetObjectItemCaseSensitive(signed_script, "key_id");
-            size_t script_len = 0, sig_len = 0;
-            uint8_t *script = cJSON_IsString(s) ? nb_base64_decode(s->valuestring, strlen(s->valuestring), &script_len) : NULL;
-            uint8_t *sig = cJSON_IsString(g) ? nb_base64_decode(g->valuestring, strlen(g->valuestring), &sig_len) : NULL;
-            why = "malformed signed script";
-            if (script != NULL && sig != NULL && cJSON_IsString(k)) {
-                nb_error err = nb_trust_verify(store, k->valuestring, script, script_len, sig, sig_len);
-                why = err == NB_ERR_UNKNOWN_KEY ? "signed with another key" : "bad signature";
-                if (err == NB_OK) {
-                    printf("ok %.*s\n", (int)script_len, (const char *)script);
-                    rc = 0;
-                }
-            }
-            free(script);
-            free(sig);
-        }
-    }
-    if (rc != 0)
+    uint8_t *script = NULL;
+    size_t script_len = 0;
+    const char *why = key == NULL || signed_script == NULL ? "cannot read the key or the signed script"
+                                                           : check_signed(key, signed_script, &script, &script_len);
+    if (why == NULL)
+        printf("ok %.*s\n", (int)script_len, (const char *)script);
+    else
         fprintf(stderr, "nesbridge-sign: %s\n", why);
-    nb_trust_free(store);
+    free(script);
     EVP_PKEY_free(key);
     cJSON_Delete(signed_script);
     free(text);
-    return rc;
+    return why == NULL ? 0 : 1;
 }
 
 static int print_key_id(const char *path)

@@ -1,8 +1,7 @@
 #include "base64.h"
+#include "wipe.h"
 
 #include <stdlib.h>
-
-#include <openssl/crypto.h>
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -37,8 +36,7 @@ uint8_t *nb_base64_decode(const char *text, size_t text_len, size_t *out_len)
             int is_pad_position = i + 4 == text_len && k >= 4 - pad;
             v[k] = is_pad_position ? 0 : value_of(text[i + k]);
             if (v[k] < 0 || (is_pad_position && text[i + k] != '=')) {
-                OPENSSL_cleanse(out, len + 1);
-                free(out);
+                nb_free_wiped(out);
                 return NULL;
             }
         }
@@ -48,8 +46,7 @@ uint8_t *nb_base64_decode(const char *text, size_t text_len, size_t *out_len)
             out[o++] = bytes[k];
         /* Bits beyond the data must be zero (canonical form). */
         if (i + 4 == text_len && ((pad == 1 && bytes[2] != 0) || (pad == 2 && bytes[1] != 0))) {
-            OPENSSL_cleanse(out, len + 1);
-            free(out);
+            nb_free_wiped(out);
             return NULL;
         }
     }

@@ -73,7 +73,7 @@ static unsigned sw(const char *hex)
 #define PUK_12345678 "3132333435363738"
 #define PUK_00000000 "3030303030303030"
 
-/* What the authority's server prepares (tests/authority.c), sent
+/* What the authority's server prepares (tests/support/authority.c), sent
  * directly. Returns the status word of the protected RESET RETRY COUNTER. */
 static unsigned authority_unlock(void)
 {
