@@ -34,6 +34,8 @@ nb_error nb_fail_pcsc(nb_outcome *out, uint32_t rv)
 
 static int id_valid(const cJSON *id)
 {
+    if (id == NULL)
+        return 0;
     if (cJSON_IsString(id))
         return strlen(id->valuestring) <= NB_MAX_ID_STRING;
     if (cJSON_IsNumber(id)) {
