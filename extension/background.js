@@ -98,7 +98,8 @@ if (typeof importScripts === "function") importScripts("common.js");
       return;
     }
     const state = {
-      origin, tabId: sender.tab.id, native: null, receivedAny: false, router: NB.makeRouter(),
+      origin, tabId: sender.tab.id,
+      conn: null, /* {native, router, receivedAny}: the current native port */
       readers: new Map(), /* handle -> reader name, from the page's own connects */
     };
 
@@ -110,42 +111,75 @@ if (typeof importScripts === "function") importScripts("common.js");
       }
     }
 
+    /* Fails what was pending on one native port, once it is gone. */
+    function lose(conn, message) {
+      if (conn.lost) return;
+      conn.lost = true;
+      if (state.conn === conn) {
+        state.conn = null;
+        state.readers.clear();
+      }
+      const code = NB.disconnectCode(conn.receivedAny);
+      for (const failed of conn.router.failAll(code, message)) {
+        if (failed.extra && failed.extra.pinSession) endSession(failed.extra.pinSession, NB.pinOutcome(failed.reply));
+        toPage(failed.reply);
+      }
+    }
+
+    /* Each native port has its own router: a late event of an old port
+     * can neither answer nor fail what a newer one carries. */
     function ensureNative() {
-      if (state.native !== null) return state.native;
-      state.receivedAny = false;
-      const native = chrome.runtime.connectNative(NB.HOST_NAME);
-      native.onMessage.addListener((message) => {
-        state.receivedAny = true;
-        const routed = state.router.resolve(message);
+      if (state.conn !== null) return state.conn;
+      const conn = { native: chrome.runtime.connectNative(NB.HOST_NAME), router: NB.makeRouter(), receivedAny: false,
+        lost: false };
+      conn.native.onMessage.addListener((message) => {
+        conn.receivedAny = true;
+        const routed = conn.router.resolve(message);
         if (routed === null) return;
         const extra = routed.extra || {};
         if (extra.pinSession) endSession(extra.pinSession, NB.pinOutcome(routed.reply));
-        if (extra.connectReader && routed.reply.ok && NB.isPlainObject(routed.reply.result)) {
+        if (extra.connectReader && routed.reply.ok && NB.isPlainObject(routed.reply.result) && state.conn === conn) {
           state.readers.set(routed.reply.result.handle, extra.connectReader);
         }
         toPage(routed.reply);
       });
-      native.onDisconnect.addListener(() => {
+      conn.native.onDisconnect.addListener(() => {
         const lastError = chrome.runtime.lastError;
-        const code = NB.disconnectCode(state.receivedAny);
-        const message = lastError && lastError.message ? lastError.message : "the native host closed";
-        for (const failed of state.router.failAll(code, message)) {
-          if (failed.extra && failed.extra.pinSession) endSession(failed.extra.pinSession, NB.pinOutcome(failed.reply));
-          toPage(failed.reply);
-        }
-        state.readers.clear();
-        state.native = null;
+        lose(conn, lastError && lastError.message ? lastError.message : "the native host closed");
       });
-      state.native = native;
-      return native;
+      state.conn = conn;
+      return conn;
+    }
+
+    /* The request as the host will get it, or null (and the page told)
+     * when it is too large to send. */
+    function nativeRequest(request, extraArgs) {
+      const args = Object.assign({}, request.args, extraArgs || {});
+      const message = { id: Number.MAX_SAFE_INTEGER, cmd: request.cmd, origin: state.origin, args };
+      if (NB.nativeSize(message) > NB.MAX_REQUEST_BYTES) {
+        toPage(NB.errorReply(request.id, "message-too-large",
+          "the request is over " + NB.MAX_REQUEST_BYTES + " bytes; nothing was sent"));
+        return null;
+      }
+      return message;
     }
 
     function send(request, extraArgs, extra) {
-      const args = Object.assign({}, request.args, extraArgs || {});
-      const nativeId = state.router.add(request.id, extra || null);
-      ensureNative().postMessage({ id: nativeId, cmd: request.cmd, origin: state.origin, args });
+      const message = nativeRequest(request, extraArgs);
+      if (message === null) {
+        if (extra && extra.pinSession) endSession(extra.pinSession, { done: false, code: "message-too-large" });
+        return;
+      }
+      const conn = ensureNative();
+      message.id = conn.router.add(request.id, extra || null);
+      try {
+        conn.native.postMessage(message);
+      } catch (e) {
+        /* The host went away and its port's event is still on its way. */
+        lose(conn, "the native host closed");
+      }
       /* postMessage copied the request: drop our copies of a PIN at once. */
-      if (extraArgs) for (const key of Object.keys(extraArgs)) extraArgs[key] = args[key] = null;
+      if (extraArgs) for (const key of Object.keys(extraArgs)) extraArgs[key] = message.args[key] = null;
     }
 
     function runWithPin(request) {
@@ -154,6 +188,9 @@ if (typeof importScripts === "function") importScripts("common.js");
         toPage(NB.errorReply(request.id, "bad-request", "ask_pin: the script has no readable new_pin step"));
         return;
       }
+      /* Too large even before the PIN: say so before the holder types. */
+      const longest = "0".repeat(16);
+      if (nativeRequest(request, { new_pin: longest, new_pin_confirm: longest }) === null) return;
       const open = pinSessions.get(state.tabId);
       if (open && open.phase !== "ended") {
         toPage(NB.errorReply(request.id, "bad-request", "a PIN window is already open for this tab"));
@@ -184,6 +221,13 @@ if (typeof importScripts === "function") importScripts("common.js");
         return;
       }
       const request = checked.request;
+      if (request.cmd === "cancel") {
+        /* The page gave up on its run-script: a PIN window still asking
+         * closes (that request ends with pin-cancelled), then the host
+         * ends whatever wait it is in. */
+        const session = pinSessions.get(state.tabId);
+        if (session && session.page === port) cancelSession(session, "pin-cancelled", "the page cancelled");
+      }
       if (request.ask_pin) {
         runWithPin(request);
         return;
@@ -205,8 +249,12 @@ if (typeof importScripts === "function") importScripts("common.js");
         }
         forget(session);
       }
-      if (state.native !== null) state.native.disconnect(); /* the host sees EOF and lets the card go */
-      state.native = null;
+      if (state.conn !== null) {
+        const conn = state.conn;
+        state.conn = null;
+        conn.lost = true; /* nobody is left to answer */
+        conn.native.disconnect(); /* the host sees EOF and lets the card go */
+      }
     });
   }
 

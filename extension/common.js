@@ -17,6 +17,10 @@ var NesBridgeCommon = (function () {
   /* Fields only the extension itself may put into a request. */
   const EXTENSION_ONLY_ARGS = ["new_pin", "new_pin_confirm"];
   const MAX_ID_STRING = 128;
+  /* The host reads request frames of at most this many bytes and exits on
+   * a larger one (docs/protocol.md, Transport): the extension refuses such
+   * a request itself, with the host's own code, and sends nothing. */
+  const MAX_REQUEST_BYTES = 262144;
   /* The serial the site shows in the PIN window: display text only. */
   const SERIAL_TEXT = /^[A-Za-z0-9 ._-]{1,32}$/;
   /* Codes the extension itself gives the page (the host's are in
@@ -44,9 +48,13 @@ var NesBridgeCommon = (function () {
     return host === AUTHORITY_DOMAIN || host.endsWith("." + AUTHORITY_DOMAIN);
   }
 
+  /* A page's id: a safe integer, or a string of 1-128 bytes in UTF-8 (as
+   * docs/protocol.md counts a string id). */
   function validId(id) {
-    return (typeof id === "string" && id.length > 0 && id.length <= MAX_ID_STRING) ||
-      (Number.isSafeInteger(id));
+    if (typeof id === "string") {
+      return id.length > 0 && id.length <= MAX_ID_STRING && new TextEncoder().encode(id).length <= MAX_ID_STRING;
+    }
+    return Number.isSafeInteger(id);
   }
 
   /* Checks what a page posted. Returns null for messages that are not ours
@@ -57,7 +65,7 @@ var NesBridgeCommon = (function () {
    * the new PIN in its own window for a run-script. */
   function validatePageRequest(data) {
     if (!isPlainObject(data) || data.nesbridge !== "request") return null;
-    if (!validId(data.id)) return { error: "id must be a safe integer or a string of 1-128 characters", id: null };
+    if (!validId(data.id)) return { error: "id must be a safe integer or a string of 1-128 bytes", id: null };
     const id = data.id;
     for (const key of Object.keys(data)) {
       if (!["nesbridge", "id", "cmd", "args", "ask_pin", "origin"].includes(key)) {
@@ -149,14 +157,28 @@ var NesBridgeCommon = (function () {
         pending.set(nativeId, { pageId, extra });
         return nativeId;
       },
+      /* A reply for one of ours. The host answers in order, one reply per
+       * request: a reply with "id": null (the host could not read the
+       * frame's id) belongs to the oldest request still pending. */
       resolve(reply) {
-        if (!isPlainObject(reply) || !pending.has(reply.id)) return null;
-        const entry = pending.get(reply.id);
-        pending.delete(reply.id);
+        if (!isPlainObject(reply)) return null;
+        let key = reply.id;
+        if (key === null) {
+          const oldest = pending.keys().next();
+          if (oldest.done) return null;
+          key = oldest.value;
+        }
+        if (!pending.has(key)) return null;
+        const entry = pending.get(key);
+        pending.delete(key);
         const out = { id: entry.pageId, ok: reply.ok === true };
         if (out.ok) out.result = reply.result;
         else out.error = reply.error;
         return { reply: out, extra: entry.extra };
+      },
+      /* Forgets one request (it never reached the host). */
+      drop(nativeId) {
+        pending.delete(nativeId);
       },
       failAll(code, message) {
         const replies = [];
@@ -176,13 +198,19 @@ var NesBridgeCommon = (function () {
     return { id, ok: false, error: { code, message } };
   }
 
+  /* The size of a native message as the browser frames it: the UTF-8
+   * bytes of its JSON. */
+  function nativeSize(message) {
+    return new TextEncoder().encode(JSON.stringify(message)).length;
+  }
+
   /* A dropped native port: before any reply the host was never there. */
   function disconnectCode(receivedAny) {
     return receivedAny ? "native-disconnected" : "native-unavailable";
   }
 
   return {
-    HOST_NAME, PROTOCOL, EXTRA_ORIGINS, PAGE_COMMANDS, EXTENSION_CODES, isAllowedOrigin, validatePageRequest,
+    HOST_NAME, PROTOCOL, EXTRA_ORIGINS, MAX_REQUEST_BYTES, nativeSize, PAGE_COMMANDS, EXTENSION_CODES, isAllowedOrigin, validatePageRequest,
     makeRouter, errorReply, disconnectCode, isPlainObject, pinRules, checkPin, pinOutcome,
   };
 })();

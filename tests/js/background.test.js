@@ -73,14 +73,15 @@ function load() {
     },
   };
   const context = vm.createContext({
-    chrome, crypto: globalThis.crypto, URL, atob, TextDecoder,
+    chrome, crypto: globalThis.crypto, URL, atob, TextDecoder, TextEncoder,
     setTimeout: (...a) => setTimeout(...a), clearTimeout: (...a) => clearTimeout(...a),
   });
   const intoBackground = (json) => vm.runInContext("JSON.parse(" + JSON.stringify(json) + ")", context);
   vm.runInContext(COMMON, context);
   vm.runInContext(SOURCE, context);
-  world.page = (tabId) => {
-    const port = fakePort("nesbridge-page", { id: "nesbridgeid", tab: { id: tabId || 5 }, origin: ORIGIN, url: ORIGIN + "/kilit" },
+  world.page = (tabId, origin) => {
+    const from = origin || ORIGIN;
+    const port = fakePort("nesbridge-page", { id: "nesbridgeid", tab: { id: tabId || 5 }, origin: from, url: from + "/kilit" },
       intoBackground);
     onConnect.emit(port);
     return port;
@@ -235,4 +236,103 @@ test("only the window the extension opened may answer: frames, other pages and r
   const twin = world.window(0);
   assert.ok(twin.disconnected, "a second port for the same window");
   assert.strictEqual(win.sent.length, 1);
+});
+
+test("the host gets the sender's origin, never the one a page message claims", () => {
+  const world = load();
+  const page = world.page(5, "https://a.kamusm.gov.tr");
+  page.onMessage.emit({ id: 1, cmd: "hello", args: { protocol: 1 }, origin: "https://kamusm.gov.tr" });
+  page.onMessage.emit({ id: 2, cmd: "list-readers", origin: "https://kamusm.gov.tr", args: { origin: "x" } });
+  const native = world.natives[0];
+  assert.strictEqual(native.sent.length, 2);
+  assert.deepStrictEqual(native.sent.map((m) => m.origin), ["https://a.kamusm.gov.tr", "https://a.kamusm.gov.tr"]);
+  assert.deepStrictEqual(Object.keys(native.sent[0]).sort(), ["args", "cmd", "id", "origin"]);
+  /* args are the page's to fill (the host refuses an unknown key). */
+  assert.deepStrictEqual(native.sent[1].args, { origin: "x" });
+});
+
+test("a reply with id null fails the page's oldest pending request with the host's error", () => {
+  const world = load();
+  const page = world.page();
+  page.onMessage.emit({ id: "a", cmd: "hello", args: { protocol: 1 } });
+  page.onMessage.emit({ id: "b", cmd: "list-readers" });
+  const native = world.natives[0];
+  native.onMessage.emit({ id: null, ok: false, error: { code: "bad-request", message: "nesting over 8" } });
+  assert.deepStrictEqual(page.sent, [{ id: "a", ok: false, error: { code: "bad-request", message: "nesting over 8" } }]);
+  native.onMessage.emit({ id: native.sent[1].id, ok: true, result: { truncated: false, readers: [] } });
+  assert.deepStrictEqual(page.sent[1], { id: "b", ok: true, result: { truncated: false, readers: [] } });
+  /* Nothing pending: a stray null reply answers nobody. */
+  native.onMessage.emit({ id: null, ok: false, error: { code: "bad-request", message: "m" } });
+  assert.strictEqual(page.sent.length, 2);
+});
+
+test("a lost native port fails everything pending on it at once; a newer port is not touched by an older one", () => {
+  const world = load();
+  const page = world.page();
+  page.onMessage.emit({ id: 1, cmd: "hello", args: { protocol: 1 } });
+  const first = world.natives[0];
+  first.onMessage.emit({ id: first.sent[0].id, ok: true, result: { protocol: 1 } });
+  page.onMessage.emit({ id: 2, cmd: "wait-for-change", args: { readers: {}, timeout_ms: 1000 } });
+  page.onMessage.emit({ id: 3, cmd: "list-readers" });
+  first.onDisconnect.emit();
+  assert.deepStrictEqual(page.sent.slice(1).map((r) => [r.id, r.error.code]),
+    [[2, "native-disconnected"], [3, "native-disconnected"]]);
+  /* The next request starts a new host; the old port's late events change nothing. */
+  page.onMessage.emit({ id: 4, cmd: "hello", args: { protocol: 1 } });
+  assert.strictEqual(world.natives.length, 2);
+  const second = world.natives[1];
+  first.onDisconnect.emit();
+  first.onMessage.emit({ id: second.sent[0].id, ok: true, result: { protocol: 99 } });
+  assert.strictEqual(page.sent.length, 3, "the old port answers nothing");
+  second.onMessage.emit({ id: second.sent[0].id, ok: true, result: { protocol: 1 } });
+  assert.deepStrictEqual(page.sent[3], { id: 4, ok: true, result: { protocol: 1 } });
+  /* A host that was never there: native-unavailable. */
+  page.onMessage.emit({ id: 5, cmd: "list-readers" });
+  second.onDisconnect.emit();
+  assert.deepStrictEqual([page.sent[4].id, page.sent[4].error.code], [5, "native-disconnected"]);
+  page.onMessage.emit({ id: 6, cmd: "hello", args: { protocol: 1 } });
+  world.natives[2].onDisconnect.emit();
+  assert.deepStrictEqual([page.sent[5].id, page.sent[5].error.code], [6, "native-unavailable"]);
+});
+
+test("a request too large for native messaging is refused with message-too-large and nothing is sent", () => {
+  const world = load();
+  const page = world.page();
+  /* The native message: {"id":N,"cmd":"transmit","origin":...,"args":{"handle":1,"apdu":"..."}} */
+  const frame = (apdu) => NB.nativeSize({ id: Number.MAX_SAFE_INTEGER, cmd: "transmit", origin: ORIGIN,
+    args: { handle: 1, apdu } });
+  const fits = "00".repeat(1000);
+  const pad = NB.MAX_REQUEST_BYTES - frame(fits);
+  const atLimit = fits + "A".repeat(pad);
+  assert.strictEqual(frame(atLimit), NB.MAX_REQUEST_BYTES);
+  page.onMessage.emit({ id: "over", cmd: "transmit", args: { handle: 1, apdu: atLimit + "A" } });
+  assert.deepStrictEqual([page.sent[0].id, page.sent[0].error.code], ["over", "message-too-large"]);
+  assert.strictEqual(world.natives.length, 0, "no host was even started");
+  page.onMessage.emit({ id: "limit", cmd: "transmit", args: { handle: 1, apdu: atLimit } });
+  assert.strictEqual(world.natives[0].sent.length, 1, "at the limit it goes");
+  /* Multi-byte characters count as their UTF-8 bytes. */
+  page.onMessage.emit({ id: "utf8", cmd: "transmit", args: { handle: 1, apdu: "ş".repeat(131072) } });
+  assert.strictEqual(page.sent.at(-1).error.code, "message-too-large");
+  assert.strictEqual(world.natives[0].sent.length, 1);
+});
+
+test("a run-script with ask_pin too large for the host is refused before any window opens", async () => {
+  const world = load();
+  const page = world.page();
+  page.onMessage.emit(Object.assign({ id: "big" }, RUN, { args: Object.assign({}, RUN.args, { signature: "A".repeat(262144) }),
+    ask_pin: {} }));
+  await tick();
+  assert.strictEqual(world.created.length, 0);
+  assert.deepStrictEqual([page.sent[0].id, page.sent[0].error.code], ["big", "message-too-large"]);
+});
+
+test("cancel from the page closes its PIN window still asking; the run-script ends with pin-cancelled", async () => {
+  const world = load();
+  const { page, native } = await askFromPage(world);
+  page.onMessage.emit({ id: "stop", cmd: "cancel" });
+  await tick();
+  assert.deepStrictEqual(world.removed, [world.created[0].id]);
+  const run = page.sent.find((r) => r.id === "run");
+  assert.strictEqual(run.error.code, "pin-cancelled");
+  assert.deepStrictEqual(native.sent.map((m) => m.cmd), ["connect", "cancel"], "no run-script reached the host");
 });
