@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # nesbridge: native messaging host, virtual NES card, tests.
 # `make` builds; `make check` installs what it needs and runs every test;
 # `make demo` runs the unlock end to end on the virtual card.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* make bench: what the host costs, measured side by side on one machine.
  * Prints one JSON object per row on stdout (bench/report.js makes the
  * table and the plot). Needs pcscd + the virtual card (make vcard-up) and

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 /* Bench row: page -> extension -> host -> pcscd -> card and back, in warm
  * headless Chromium: NesBridge.transmit round trips. Prints one JSON row. */
 "use strict";

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A minimal native-messaging host in Python (standard library only), the
 baseline that nesbridge-host's cold start is compared with: it answers a
 hello frame exactly like the real host does."""

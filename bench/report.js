@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 /* Turns the bench rows (JSON lines) into a table on stdout, results.json
  * and bench.svg in the output directory. Usage: report.js ROWS OUTDIR */
 "use strict";

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make bench: pcscd + virtual card up, the C rows, the browser row, report.
 set -eu
 build=${1:-build}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "apdu.h"
 
 int nb_apdu_parse(const uint8_t *b, size_t len, nb_apdu *out, const char **why)

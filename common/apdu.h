@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Command APDU structure (ISO/IEC 7816-4 cases 1-4, short and extended). */
 #ifndef NB_APDU_H
 #define NB_APDU_H

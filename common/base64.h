@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict standard base64 (RFC 4648 section 4, with padding, no white space). */
 #ifndef NB_BASE64_H
 #define NB_BASE64_H

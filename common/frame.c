@@ -1,4 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "frame.h"
+#include "wipe.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -71,7 +73,7 @@ nb_frame_status nb_frame_read(int fd, char **body, size_t *len, uint32_t *declar
     if (buf == NULL)
         return NB_FRAME_IO_ERROR;
     if (nb_read_exact(fd, buf, length) != length) {
-        free(buf);
+        nb_free_wiped(buf); /* the part that came may hold a new PIN */
         return NB_FRAME_TRUNCATED;
     }
     buf[length] = '\0';

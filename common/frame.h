@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Native messaging framing: a 32-bit length in native byte order, then
  * that many bytes of UTF-8 JSON. */
 #ifndef NB_FRAME_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict hexadecimal: even length, digits and a-f/A-F only, no spaces. */
 #ifndef NB_HEX_H
 #define NB_HEX_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Diagnostics, off by default. Secrets never reach this module: callers
  * pass APDUs through nb_log_apdu, which prints only the header of any
  * command whose data is secret. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What differs between Unix and Windows, behind one small interface:
  * platform_posix.c and platform_win.c. Everything else in the host is
  * the same code on both. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unix (Linux, macOS) side of platform.h. */
 #include "platform.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Windows side of platform.h (built with mingw-w64). The browser starts the
  * host with anonymous pipes on stdin and stdout; Windows has no poll() for
  * pipes, so input is looked for with PeekNamedPipe. */

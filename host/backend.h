@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The seam between the host's logic and the PC/SC service. pcsc.c fills it
  * with pcsc-lite (the only file that includes winscard.h); unit tests fill
  * it with a fake. Every function returns a PC/SC return code by value

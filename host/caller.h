@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Who started the host: browsers pass the calling extension in argv. */
 #ifndef NB_CALLER_H
 #define NB_CALLER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Commands on a connected card: connect, disconnect, status, transactions,
  * transmit. The exchanges themselves are card_io.c's. */
 #include <stdio.h>

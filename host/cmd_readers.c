@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Commands about the service and its readers: hello, list-readers,
  * wait-for-change, cancel. */
 #include <math.h>

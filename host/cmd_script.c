@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Commands that may change a card: get-nonce and run-script. A script
  * runs only when the authority signed it for this card, this handle and
  * this moment (docs/protocol.md, "Signed scripts"). */
@@ -97,7 +98,7 @@ static cJSON *step_entry(const nb_step *step, uint16_t sw, const uint8_t *data, 
     int ok = entry != NULL && cJSON_AddStringToObject(entry, "sw", sw_hex) != NULL &&
              (step->secret ? cJSON_AddNullToObject(entry, "data") != NULL /* withheld */
                            : hex != NULL && cJSON_AddStringToObject(entry, "data", hex) != NULL);
-    free(hex);
+    nb_free_wiped(hex);
     if (!ok) {
         cJSON_Delete(entry);
         return NULL;

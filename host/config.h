@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host's configuration file: settings a page can never touch.
  * Format: one "key = value" per line, '#' starts a comment. */
 #ifndef NB_CONFIG_H

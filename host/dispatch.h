@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The command table and the checks every request passes before its
  * handler runs: caller, envelope, origin, hello, arguments. */
 #ifndef NB_DISPATCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `nesbridge-host doctor`: is everything in place for the browsers to use
  * nesbridge? Plain text (Turkish or English by locale) or --json. */
 #ifndef NB_DOCTOR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the parts of `nesbridge-host doctor` share: doctor.c holds the
  * report and the checks common to every system; doctor_unix.c and
  * doctor_win.c find each browser's manifest where that system keeps it. */

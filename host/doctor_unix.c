@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* doctor on Linux: manifests in the browsers' directories under $HOME and
  * in the system ones; snap and flatpak browsers named. */
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* doctor on Windows: browsers find a native-messaging manifest through a
  * registry key (HKCU first, then HKLM) whose default value is the
  * manifest's path. The MSI writes those keys; this checks them. */

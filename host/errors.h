@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One table for every error the host can report: stable protocol codes,
  * their human messages, and the translation of PC/SC return codes and
  * card status words into them. */

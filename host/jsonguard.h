@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checks on untrusted JSON that cJSON does not make: strict UTF-8, no NUL
  * (raw or escaped), bounded nesting, no duplicate keys, bounded sizes. */
 #ifndef NB_JSONGUARD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nesbridge-host: started by the browser as a native messaging host. */
 #include <stdio.h>
 #include <stdlib.h>

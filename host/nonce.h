@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Nonces for signed scripts: 32 random bytes, single use, valid for
  * 5 minutes, bound to the card handle they were issued for. */
 #ifndef NB_NONCE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Page origins: which sites may use the card reader. */
 #ifndef NB_ORIGIN_H
 #define NB_ORIGIN_H

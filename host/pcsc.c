@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The PC/SC backend: the only file that includes winscard.h (pcsc-lite's,
  * or the Windows SDK's as mingw-w64 ships it). It only converts types; all
  * decisions are made above the backend seam. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pinpad readers (PC/SC part 10): feature discovery and the
  * PIN_MODIFY_STRUCTURE that lets the holder type the new PIN on the
  * reader itself, so it never passes through the computer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the page may send to the card. Outside a signed script only
  * commands that cannot change the card pass. */
 #ifndef NB_POLICY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "protocol.h"
 
 #include <math.h>
@@ -203,7 +204,7 @@ char *nb_reply_serialise(const cJSON *id, nb_outcome *outcome)
         cJSON_Delete(reply);
     }
     if (text != NULL && strlen(text) > NB_MAX_REPLY_BYTES) {
-        free(text);
+        nb_free_wiped(text); /* card data */
         nb_outcome too_large = {0};
         nb_fail(&too_large, NB_ERR_MESSAGE_TOO_LARGE, "the reply would exceed 1 MiB");
         text = error_reply(id, &too_large);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Protocol v1 messages: the request envelope, argument checks by exact key
  * sets and types, and reply serialisation. See docs/protocol.md. */
 #ifndef NB_PROTOCOL_H

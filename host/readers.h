@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reader state flags as protocol strings, shared by the reader and card
  * commands. */
 #ifndef NB_READERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "relay.h"
 
 #include <stdio.h>
@@ -66,7 +67,7 @@ static int send_reply(const nb_session *s, int out_fd, char *reply)
         return n > 0 && (size_t)n < sizeof(fallback) ? nb_frame_write(out_fd, fallback, (size_t)n) : -1;
     }
     int rc = nb_frame_write(out_fd, reply, strlen(reply));
-    free(reply);
+    nb_free_wiped(reply); /* it may carry card data */
     return rc;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host's main loop: reads a frame, answers it, one at a time. During
  * a wait-for-change a watcher thread cancels the wait as soon as the page
  * sends anything or closes the port. */

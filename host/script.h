@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signed card scripts: the format the authority signs (docs/protocol.md,
  * "Signed scripts"), parsed strictly. Parsing happens only after the
  * signature over the exact bytes verified. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host's state across requests: the PC/SC context, the card handles
  * it has handed out, and whether hello happened. */
 #ifndef NB_SESSION_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The authority's public keys, pinned: PEM files in directories that only
  * their owner may write. The page cannot choose a key; a script names the
  * key it was signed with by its key id. The keys and signatures accepted

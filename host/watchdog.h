@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bounded card exchanges. PC/SC offers no timeout for a card that stops
  * answering (a virtual reader waits for ever), so a watchdog thread does:
  * when one exchange lasts longer than the limit, or the browser closes the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # installer/browsers-linux.tsv -> the browser table of host/doctor_unix.c.
 # Usage: awk -f installer/browsers-header.awk installer/browsers-linux.tsv
 function str(v) { return v == "-" ? "NULL" : "\"" v "\"" }

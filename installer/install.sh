@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # nesbridge installer for Linux: the host binary and a native-messaging
 # manifest for every browser found. POSIX sh.
 #

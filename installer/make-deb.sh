@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds build/nesbridge_VERSION_ARCH.deb with dpkg-deb (no debhelper
 # needed): host, system manifests for the Chromium family and Firefox, the
 # authority key directory, Chromium/Chrome policies that install the

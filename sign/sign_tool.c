@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nesbridge-sign: the authority's side of signed scripts (also used by
  * tests and the demo site). Private keys stay here, never in the host.
  *
@@ -17,6 +18,7 @@
 
 #include "base64.h"
 #include "signature.h"
+#include "wipe.h"
 
 #define MAX_SCRIPT_FILE (192u * 1024u)
 
@@ -30,7 +32,7 @@ static char *read_text(const char *path, size_t *len)
     if (f != stdin)
         fclose(f);
     if (buf == NULL || n > MAX_SCRIPT_FILE) {
-        free(buf);
+        nb_free_wiped(buf);
         return NULL;
     }
     buf[n] = '\0';
@@ -57,7 +59,7 @@ static int sign(const char *key_path, const char *in_path)
     if (key == NULL || script == NULL) {
         fprintf(stderr, "nesbridge-sign: cannot read %s\n", key == NULL ? key_path : in_path);
         EVP_PKEY_free(key);
-        free(script);
+        nb_free_wiped(script);
         return 1;
     }
     int rc = 1;
@@ -77,14 +79,14 @@ static int sign(const char *key_path, const char *in_path)
                    key_id);
             rc = 0;
         }
-        free(script_b64);
-        free(sig_b64);
+        nb_free_wiped(script_b64);
+        nb_free_wiped(sig_b64);
     } else {
         fprintf(stderr, "nesbridge-sign: signing failed (P-256 or RSA >= 3072 keys)\n");
     }
     EVP_MD_CTX_free(md);
     EVP_PKEY_free(key);
-    free(script);
+    nb_free_wiped(script);
     return rc;
 }
 
@@ -127,10 +129,10 @@ static int verify(const char *pub_path, const char *in_path)
         printf("ok %.*s\n", (int)script_len, (const char *)script);
     else
         fprintf(stderr, "nesbridge-sign: %s\n", why);
-    free(script);
+    nb_free_wiped(script);
     EVP_PKEY_free(key);
     cJSON_Delete(signed_script);
-    free(text);
+    nb_free_wiped(text);
     return why == NULL ? 0 : 1;
 }
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make demo: pcscd + the virtual NES card, then the whole unlock in a browser
 # (tests/e2e/demo.js). UI=1 leaves a visible browser and the site running.
 set -eu

@@ -1,10 +1,22 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages that building and testing need, when any is
 # missing. Needs root for the install; otherwise says what to run.
+# Usage: deps.sh [demo]  (demo: only what `make demo` needs)
 set -eu
-packages="make gcc clang pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libcjson-dev check
-libssl-dev openssl valgrind procps ca-certificates chromium firefox-esr zip libclang-rt-14-dev gdb clang-tools lintian rpm
+# Building the programs and running the demo: the host, the card, pcscd
+# with the virtual reader, and headless Chromium.
+demo_packages="make gcc pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libcjson-dev libssl-dev openssl
+procps ca-certificates chromium"
+# Everything make check runs besides: clang, Check, valgrind, Firefox,
+# packaging, Windows (mingw-w64, wine, wixl).
+check_packages="clang check valgrind firefox-esr zip libclang-rt-14-dev gdb clang-tools lintian rpm
 gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev perl wixl msitools wine wine64"
+if [ "${1:-}" = demo ]; then
+    packages=$demo_packages
+else
+    packages="$demo_packages $check_packages"
+fi
 missing=""
 for p in $packages; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Makes a throw-away test CA and the virtual card's certificate (EF.CERT).
 set -eu
 dir=${1:?directory}

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Starts pcscd + the virtual card, runs the integration tests, stops them.
 set -u
 build=${1:-build}

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs each unit test binary, directly or under valgrind (VALGRIND=1).
 set -u
 failed=0

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Starts or stops a private pcscd with the "nesbridge Virtual Reader" and
 # the virtual NES card inserted. Idempotent. Usage: vcard.sh up|down BUILD
 set -eu

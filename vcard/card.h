@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The virtual NES card's command processing (docs/card-profile.md). Pure
  * logic: bytes in, bytes out, plus a callback that persists the state
  * before any answer that depends on a change. */

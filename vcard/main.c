@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nesbridge-vcard: a virtual NES card behind pcscd's vpcd reader driver,
  * with a control socket to pull it out and put it back. */
 #include <errno.h>

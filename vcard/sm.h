@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Cryptography of the virtual NES card (docs/card-profile.md): admin key
  * diversification, mutual authentication, and ISO 7816-4 secure messaging
  * with AES-128 and CMAC in the style of ICAO 9303 / BSI TR-03110. Both

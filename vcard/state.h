@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The card's state file: "key=value" lines, written atomically (temporary
  * file, fsync, rename) so that a crash or a pulled card loses nothing. */
 #ifndef NB_VCARD_STATE_H

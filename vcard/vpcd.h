@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The card side of the vsmartcard vpcd protocol: the card is a TCP client
  * of the reader driver; frames are a 16-bit big-endian length + payload. */
 #ifndef NB_VCARD_VPCD_H

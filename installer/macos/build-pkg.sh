@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds nesbridge.pkg on a Mac (Xcode command line tools, Homebrew cjson and
 # openssl@3). NOT TESTED: no Mac is available to the project's CI; see
 # README.md beside this file for what is known to need care.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds what nesbridge-host.exe links statically, from the sources Debian
 # itself ships (apt-get source --tar-only): OpenSSL's libcrypto, made small
 # (only what signature checks need), and cJSON. Uses a private apt state

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the two MSIs from nesbridge.wxs with wixl: per machine (Program
 # Files, HKLM) and per user (%LOCALAPPDATA%\Programs, HKCU).
 # Usage: make-msi.sh WIN_BUILD_DIR VERSION

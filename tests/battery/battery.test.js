@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The malformed-input battery: real frames to the real build/nesbridge-host
  * (pcscd + virtual card up). Each case gets its documented error or a clean
  * exit; the host never crashes nor hangs (replies within 1 s). With

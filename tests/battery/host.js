@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runs build/nesbridge-host as a browser does and speaks raw frames to it;
  * optionally under valgrind (NB_VALGRIND=1), or another program given as
  * opts.command (["wine", "x.exe"] for the Windows build). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: strict hex, the APDU parser and the transmit policy. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the virtual card's command processing, plain and under a
  * secure-messaging session, several APDUs per input (split by length
  * bytes). Checks the counters never go out of range. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the frame reader over a pipe, frame after frame. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: a request text through the whole dispatcher (envelope, origin,
  * arguments, handlers, policy) on the fake backend. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the signed-script parser (as if the signature had verified),
  * and the strict base64 decoder. */
 #include <stdint.h>

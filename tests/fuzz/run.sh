@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs each fuzz target for N seconds from a copy of its checked-in corpus.
 # Any crash, leak or sanitizer report fails. Usage: run.sh DIR SECONDS TARGET...
 set -u

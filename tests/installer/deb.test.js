@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* make deb: the package's contents, lintian, and a real dpkg install and
  * removal into a temporary root. */
 "use strict";

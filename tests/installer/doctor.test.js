@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `nesbridge-host doctor` on broken set-ups (each kind of breakage named)
  * and on a good one; needs pcscd with the virtual reader (make vcard-up). */
 "use strict";

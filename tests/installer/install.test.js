@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* installer/install.sh: per-user and system installs into temporary roots,
  * every browser path, dry run, idempotence, exact uninstall. */
 "use strict";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* make rpm: rpmbuild makes a package with the host and the manifests. */
 "use strict";
 

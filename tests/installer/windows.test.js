@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* make win msi: nesbridge-host.exe cross-built with mingw-w64 and run under
  * wine (version, framed requests, callers, bad input); both MSIs' tables
  * read with msiinfo; then each MSI installed and removed under wine, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration test helpers: run build/nesbridge-host as a browser would,
  * speak framed JSON to it, and steer the virtual card. */
 #ifndef NB_HOSTPROC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration: the virtual NES card through a real pcscd (PC/SC directly,
  * no host policy in between): every command class, the three user cases,
  * PUK blocking and removal in the middle of a sequence. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration: build/nesbridge-host through real frames, against a real
  * pcscd with the virtual reader and the virtual NES card (make vcard-up). */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE /* memmem */
 /* Integration: the authority unlock as a signed script, through the real
  * host, pcscd and the virtual NES card. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: sends one APDU straight through PC/SC (not through the host,
  * so no policy applies) and prints the response. The demo uses it to lock
  * the card with wrong PINs and to prove the new PIN with VERIFY.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: waits until a reader holds a usable card, through the
  * host's own PC/SC backend. Usage: pcsc-probe READER TIMEOUT_MS
  * Prints the ATR and exits 0, or exits 1 on timeout. */

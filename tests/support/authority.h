@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the authority's server does, in C for the tests: prepare the unlock
  * APDUs for a card from its challenge, and sign scripts. */
 #ifndef NB_AUTHORITY_H

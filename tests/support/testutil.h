@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared helpers for the Check unit tests. */
 #ifndef NB_TESTUTIL_H
 #define NB_TESTUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The virtual card's command processing, without pcscd. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dispatch and command handlers on the fake backend. */
 #include <stdio.h>
 #include <time.h>

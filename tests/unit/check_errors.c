@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The error table, and the PC/SC constants checked against pcsc-lite's own
  * header (tests may include it; the host's modules may not). */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Secrets never reach the log: APDU data of secret commands is withheld. */
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Unix side of platform.h: input readiness and hang-up on pipes, the
  * input watcher, manifest host paths, file modes, timegm, allocation size.
  * (The Windows side runs under wine: tests/installer/windows.test.js.) */

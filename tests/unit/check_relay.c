@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The relay loop over pipes, on the fake backend. */
 #include <pthread.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signed scripts on the fake backend: signatures, every refusal, the nonce
  * lifecycle with an injected clock, execution, and PIN wiping. */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Known-answer tests for the virtual card's cryptography. The vectors are
  * the ones in docs/card-profile.md; they were checked against the openssl
  * command line (mac CMAC, enc -aes-128-cbc -nopad, sha256). */

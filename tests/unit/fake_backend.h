@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A PC/SC backend for unit tests: readers, a card and return codes are set
  * by the test; every call is counted and the last APDU is recorded. */
 #ifndef NB_FAKE_BACKEND_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* launch.exe PROGRAM [ARG...]: starts PROGRAM the way Chrome and Firefox
  * start a native host on Windows, with anonymous pipes from CreatePipe on
  * its stdin and stdout, and relays its own stdin and stdout to them. Under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A stand-in for winscard.dll, for testing nesbridge-host.exe under wine
  * (whose own winscard.dll is a stub): one reader holding the virtual NES
  * card (vcard/card.c, the same logic as behind pcscd's vpcd), and a
