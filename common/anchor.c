@@ -1,7 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What each refusal of the trust-anchor rule (platform.h) means, in words
- * the log, the configuration's error and doctor share. */
+/* What the two platform sides of the trust-anchor rule (platform.h) share:
+ * how a refusal is recorded, and what each means in words the log, the
+ * configuration's error and doctor use. */
 #include "platform.h"
+
+#include <string.h>
+
+nb_anchor_problem nb_anchor_refuse(nb_anchor_why *why, nb_anchor_problem problem, const char *where, size_t len)
+{
+    why->problem = problem;
+    if (len >= sizeof(why->where))
+        len = sizeof(why->where) - 1;
+    memcpy(why->where, where, len);
+    why->where[len] = '\0';
+    return problem;
+}
+
 
 const char *nb_anchor_problem_text(nb_anchor_problem problem)
 {

@@ -105,6 +105,10 @@ typedef struct {
 /* The problem in English, for the log and stderr. */
 const char *nb_anchor_problem_text(nb_anchor_problem problem);
 
+/* Records a refusal (where: len bytes, cut to fit) and returns problem;
+ * for the platform sides of the rule. */
+nb_anchor_problem nb_anchor_refuse(nb_anchor_why *why, nb_anchor_problem problem, const char *where, size_t len);
+
 /* Opens a trust anchor or configuration file for reading (binary). NULL
  * when it is missing or fails the rule; why says which. */
 FILE *nb_anchor_open_file(const char *path, nb_anchor_why *why);

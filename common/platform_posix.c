@@ -85,12 +85,10 @@ static void *watch_main(void *arg)
 
 nb_input_watch *nb_input_watch_start(int fd, void (*on_input)(void *arg), void *arg)
 {
-    nb_input_watch *w = calloc(1, sizeof(*w));
+    nb_input_watch *w = malloc(sizeof(*w));
     if (w == NULL)
         return NULL;
-    w->fd = fd;
-    w->on_input = on_input;
-    w->arg = arg;
+    *w = (nb_input_watch){.fd = fd, .on_input = on_input, .arg = arg};
     if (pipe(w->stop_pipe) != 0) {
         free(w);
         return NULL;
@@ -204,23 +202,13 @@ static nb_anchor_problem judge(const struct stat *st, int above)
     return NB_ANCHOR_OK;
 }
 
-static nb_anchor_problem refuse(nb_anchor_why *why, nb_anchor_problem problem, const char *where, size_t len)
-{
-    why->problem = problem;
-    if (len >= sizeof(why->where))
-        len = sizeof(why->where) - 1;
-    memcpy(why->where, where, len);
-    why->where[len] = '\0';
-    return problem;
-}
-
 /* Rule 1: every prefix of the absolute path as given. */
 static nb_anchor_problem check_given_prefixes(const char *abs, nb_anchor_why *why)
 {
     char prefix[PATH_MAX];
     size_t len = strlen(abs);
     if (len >= sizeof(prefix))
-        return refuse(why, NB_ANCHOR_UNREADABLE, abs, len);
+        return nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, abs, len);
     for (size_t i = 0; i <= len; i++) {
         if (i != len && abs[i] != '/')
             continue;
@@ -231,16 +219,16 @@ static nb_anchor_problem check_given_prefixes(const char *abs, nb_anchor_why *wh
         prefix[plen] = '\0';
         struct stat st;
         if (lstat(prefix, &st) != 0)
-            return refuse(why, errno == ENOENT ? NB_ANCHOR_MISSING : NB_ANCHOR_UNREADABLE, prefix, plen);
+            return nb_anchor_refuse(why, errno == ENOENT ? NB_ANCHOR_MISSING : NB_ANCHOR_UNREADABLE, prefix, plen);
         if (S_ISLNK(st.st_mode)) {
             if (!owner_ok(st.st_uid))
-                return refuse(why, NB_ANCHOR_PARENT_OWNER, prefix, plen);
+                return nb_anchor_refuse(why, NB_ANCHOR_PARENT_OWNER, prefix, plen);
         } else if (!S_ISDIR(st.st_mode)) {
-            return refuse(why, NB_ANCHOR_MISSING, prefix, plen);
+            return nb_anchor_refuse(why, NB_ANCHOR_MISSING, prefix, plen);
         } else {
             nb_anchor_problem p = judge(&st, 1);
             if (p != NB_ANCHOR_OK)
-                return refuse(why, p, prefix, plen);
+                return nb_anchor_refuse(why, p, prefix, plen);
         }
     }
     return NB_ANCHOR_OK;
@@ -255,13 +243,13 @@ static int walk_real_dir(const char *real, nb_anchor_why *why)
     if (fd < 0 || fstat(fd, &st) != 0) {
         if (fd >= 0)
             close(fd);
-        refuse(why, NB_ANCHOR_UNREADABLE, "/", 1);
+        nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, "/", 1);
         return -1;
     }
     nb_anchor_problem p = judge(&st, 1);
     if (p != NB_ANCHOR_OK) {
         close(fd);
-        refuse(why, p, "/", 1);
+        nb_anchor_refuse(why, p, "/", 1);
         return -1;
     }
     const char *c = real;
@@ -275,7 +263,7 @@ static int walk_real_dir(const char *real, nb_anchor_why *why)
         size_t end = (size_t)(c - real) + n;
         if (n > NAME_MAX) {
             close(fd);
-            refuse(why, NB_ANCHOR_UNREADABLE, real, end);
+            nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, real, end);
             return -1;
         }
         memcpy(name, c, n);
@@ -285,12 +273,12 @@ static int walk_real_dir(const char *real, nb_anchor_why *why)
         close(fd);
         fd = next;
         if (fd < 0) {
-            refuse(why, saved == ENOENT ? NB_ANCHOR_MISSING : saved == ELOOP || saved == ENOTDIR ? NB_ANCHOR_LINK : NB_ANCHOR_UNREADABLE, real, end);
+            nb_anchor_refuse(why, saved == ENOENT ? NB_ANCHOR_MISSING : saved == ELOOP || saved == ENOTDIR ? NB_ANCHOR_LINK : NB_ANCHOR_UNREADABLE, real, end);
             return -1;
         }
         if (fstat(fd, &st) != 0 || (p = judge(&st, 1)) != NB_ANCHOR_OK) {
             close(fd);
-            refuse(why, p != NB_ANCHOR_OK ? p : NB_ANCHOR_UNREADABLE, real, end);
+            nb_anchor_refuse(why, p != NB_ANCHOR_OK ? p : NB_ANCHOR_UNREADABLE, real, end);
             return -1;
         }
         c += n;
@@ -307,9 +295,9 @@ static int open_last(int dirfd, const char *name, int want_dir, const char *show
         int saved = errno;
         struct stat lst;
         if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
-            refuse(why, NB_ANCHOR_LINK, shown, strlen(shown));
+            nb_anchor_refuse(why, NB_ANCHOR_LINK, shown, strlen(shown));
         else
-            refuse(why, saved == ENOENT ? NB_ANCHOR_MISSING : saved == ENOTDIR ? NB_ANCHOR_WRONG_TYPE : NB_ANCHOR_UNREADABLE,
+            nb_anchor_refuse(why, saved == ENOENT ? NB_ANCHOR_MISSING : saved == ENOTDIR ? NB_ANCHOR_WRONG_TYPE : NB_ANCHOR_UNREADABLE,
                    shown, strlen(shown));
         return -1;
     }
@@ -320,7 +308,7 @@ static int open_last(int dirfd, const char *name, int want_dir, const char *show
     }
     if (p != NB_ANCHOR_OK) {
         close(fd);
-        refuse(why, p, shown, strlen(shown));
+        nb_anchor_refuse(why, p, shown, strlen(shown));
         return -1;
     }
     if (!want_dir) {
@@ -341,12 +329,12 @@ static int anchor_open(const char *path, int want_dir, nb_anchor_why *why)
     char abs[PATH_MAX];
     if (path[0] == '/') {
         if ((size_t)snprintf(abs, sizeof(abs), "%s", path) >= sizeof(abs))
-            return refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path)), -1;
+            return nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path)), -1;
     } else {
         char cwd[PATH_MAX];
         if (getcwd(cwd, sizeof(cwd)) == NULL ||
             (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >= sizeof(abs))
-            return refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path)), -1;
+            return nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path)), -1;
     }
     /* The last component and its parent, trailing slashes dropped. */
     size_t len = strlen(abs);
@@ -355,7 +343,7 @@ static int anchor_open(const char *path, int want_dir, nb_anchor_why *why)
     char *slash = strrchr(abs, '/');
     const char *leaf = slash + 1;
     if (leaf[0] == '\0' || strcmp(leaf, ".") == 0 || strcmp(leaf, "..") == 0)
-        return refuse(why, NB_ANCHOR_WRONG_TYPE, abs, len), -1;
+        return nb_anchor_refuse(why, NB_ANCHOR_WRONG_TYPE, abs, len), -1;
     char parent[PATH_MAX];
     size_t plen = slash == abs ? 1 : (size_t)(slash - abs);
     memcpy(parent, abs, plen);
@@ -364,7 +352,7 @@ static int anchor_open(const char *path, int want_dir, nb_anchor_why *why)
         return -1;
     char real[PATH_MAX];
     if (realpath(parent, real) == NULL)
-        return refuse(why, errno == ENOENT ? NB_ANCHOR_MISSING : NB_ANCHOR_UNREADABLE, parent, plen), -1;
+        return nb_anchor_refuse(why, errno == ENOENT ? NB_ANCHOR_MISSING : NB_ANCHOR_UNREADABLE, parent, plen), -1;
     int dirfd = walk_real_dir(real, why);
     if (dirfd < 0)
         return -1;
@@ -381,7 +369,7 @@ FILE *nb_anchor_open_file(const char *path, nb_anchor_why *why)
     FILE *f = fdopen(fd, "rb");
     if (f == NULL) {
         close(fd);
-        refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path));
+        nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path));
     }
     return f;
 }
@@ -400,7 +388,7 @@ nb_anchor_dir *nb_anchor_dir_open(const char *path, nb_anchor_why *why)
     if (d == NULL || (d->dir = fdopendir(fd)) == NULL) {
         free(d);
         close(fd);
-        refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path));
+        nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path));
         return NULL;
     }
     snprintf(d->path, sizeof(d->path), "%s", path);
@@ -418,7 +406,7 @@ FILE *nb_anchor_dir_open_file(nb_anchor_dir *d, const char *name, nb_anchor_why 
     char shown[PATH_MAX + NAME_MAX + 2];
     snprintf(shown, sizeof(shown), "%s/%s", d->path, name);
     if (strchr(name, '/') != NULL) {
-        refuse(why, NB_ANCHOR_WRONG_TYPE, shown, strlen(shown));
+        nb_anchor_refuse(why, NB_ANCHOR_WRONG_TYPE, shown, strlen(shown));
         return NULL;
     }
     int fd = open_last(dirfd(d->dir), name, 0, shown, why);
@@ -427,7 +415,7 @@ FILE *nb_anchor_dir_open_file(nb_anchor_dir *d, const char *name, nb_anchor_why 
     FILE *f = fdopen(fd, "rb");
     if (f == NULL) {
         close(fd);
-        refuse(why, NB_ANCHOR_UNREADABLE, shown, strlen(shown));
+        nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, shown, strlen(shown));
     }
     return f;
 }

@@ -92,12 +92,10 @@ static unsigned __stdcall watch_main(void *arg)
 
 nb_input_watch *nb_input_watch_start(int fd, void (*on_input)(void *arg), void *arg)
 {
-    nb_input_watch *w = calloc(1, sizeof(*w));
+    nb_input_watch *w = malloc(sizeof(*w));
     if (w == NULL)
         return NULL;
-    w->fd = fd;
-    w->on_input = on_input;
-    w->arg = arg;
+    *w = (nb_input_watch){.fd = fd, .on_input = on_input, .arg = arg};
     w->stop = CreateEventA(NULL, TRUE, FALSE, NULL);
     if (w->stop == NULL) {
         free(w);
@@ -276,16 +274,6 @@ int nb_owner_only_writable(const char *path, const struct stat *st)
 
 #define MAX_DEPTH 64
 
-static nb_anchor_problem refuse(nb_anchor_why *why, nb_anchor_problem problem, const char *where, size_t len)
-{
-    why->problem = problem;
-    if (len >= sizeof(why->where))
-        len = sizeof(why->where) - 1;
-    memcpy(why->where, where, len);
-    why->where[len] = '\0';
-    return problem;
-}
-
 static nb_anchor_problem judge_handle(HANDLE h, int above)
 {
     PSID owner = NULL;
@@ -330,7 +318,7 @@ static HANDLE open_last(const char *full, int want_dir, nb_anchor_why *why)
     HANDLE h = CreateFileA(full, access, share, NULL, OPEN_EXISTING,
                            FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, NULL);
     if (h == INVALID_HANDLE_VALUE) {
-        refuse(why, open_error(GetLastError()), full, strlen(full));
+        nb_anchor_refuse(why, open_error(GetLastError()), full, strlen(full));
         return h;
     }
     BY_HANDLE_FILE_INFORMATION info;
@@ -346,7 +334,7 @@ static HANDLE open_last(const char *full, int want_dir, nb_anchor_why *why)
     }
     if (p != NB_ANCHOR_OK) {
         CloseHandle(h);
-        refuse(why, p, full, strlen(full));
+        nb_anchor_refuse(why, p, full, strlen(full));
         return INVALID_HANDLE_VALUE;
     }
     why->problem = NB_ANCHOR_OK;
@@ -365,7 +353,7 @@ static HANDLE anchor_open(const char *path, int want_dir, char *full, size_t ful
     why->where[0] = '\0';
     DWORD n = GetFullPathNameA(path, (DWORD)full_size, full, NULL);
     if (n == 0 || n >= full_size) {
-        refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path));
+        nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path));
         return INVALID_HANDLE_VALUE;
     }
     size_t len = strlen(full);
@@ -381,7 +369,7 @@ static HANDLE anchor_open(const char *path, int want_dir, char *full, size_t ful
     while (len > root && full[len - 1] == '\\')
         full[--len] = '\0';
     if (root == 0 || len <= root) {
-        refuse(why, NB_ANCHOR_WRONG_TYPE, full, len);
+        nb_anchor_refuse(why, NB_ANCHOR_WRONG_TYPE, full, len);
         return INVALID_HANDLE_VALUE;
     }
     /* Each folder above: the root, then each "\" after it. */
@@ -392,13 +380,13 @@ static HANDLE anchor_open(const char *path, int want_dir, char *full, size_t ful
             break;
         if (held->count == MAX_DEPTH) {
             release(held);
-            refuse(why, NB_ANCHOR_UNREADABLE, full, len);
+            nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, full, len);
             return INVALID_HANDLE_VALUE;
         }
         char prefix[NB_WIN_PATH_MAX + 64];
         if (i >= sizeof(prefix)) {
             release(held);
-            refuse(why, NB_ANCHOR_UNREADABLE, full, len);
+            nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, full, len);
             return INVALID_HANDLE_VALUE;
         }
         memcpy(prefix, full, i);
@@ -410,7 +398,7 @@ static HANDLE anchor_open(const char *path, int want_dir, char *full, size_t ful
             held->held[held->count++] = h;
         if (p != NB_ANCHOR_OK) {
             release(held);
-            refuse(why, p, prefix, i);
+            nb_anchor_refuse(why, p, prefix, i);
             return INVALID_HANDLE_VALUE;
         }
     }
@@ -443,7 +431,7 @@ FILE *nb_anchor_open_file(const char *path, nb_anchor_why *why)
     FILE *f = handle_stream(h, _O_RDONLY | _O_BINARY, "rb");
     release(&held);
     if (f == NULL)
-        refuse(why, NB_ANCHOR_UNREADABLE, full, strlen(full));
+        nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, full, strlen(full));
     return f;
 }
 
@@ -460,7 +448,7 @@ nb_anchor_dir *nb_anchor_dir_open(const char *path, nb_anchor_why *why)
 {
     nb_anchor_dir *d = calloc(1, sizeof(*d));
     if (d == NULL) {
-        refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path));
+        nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, path, strlen(path));
         return NULL;
     }
     d->dir = anchor_open(path, 1, d->full, sizeof(d->full), &d->held, why);
@@ -490,7 +478,7 @@ FILE *nb_anchor_dir_open_file(nb_anchor_dir *d, const char *name, nb_anchor_why 
     char full[sizeof(d->full) + MAX_PATH + 2];
     snprintf(full, sizeof(full), "%s\\%s", d->full, name);
     if (strchr(name, '\\') != NULL || strchr(name, '/') != NULL) {
-        refuse(why, NB_ANCHOR_WRONG_TYPE, full, strlen(full));
+        nb_anchor_refuse(why, NB_ANCHOR_WRONG_TYPE, full, strlen(full));
         return NULL;
     }
     /* The folder and those above it are held: the name resolves in them. */
@@ -499,7 +487,7 @@ FILE *nb_anchor_dir_open_file(nb_anchor_dir *d, const char *name, nb_anchor_why 
         return NULL;
     FILE *f = handle_stream(h, _O_RDONLY | _O_BINARY, "rb");
     if (f == NULL)
-        refuse(why, NB_ANCHOR_UNREADABLE, full, strlen(full));
+        nb_anchor_refuse(why, NB_ANCHOR_UNREADABLE, full, strlen(full));
     return f;
 }
 

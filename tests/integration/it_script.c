@@ -114,8 +114,9 @@ static cJSON *run_with_pin(const char *prepared, const char *pin)
     return host_call(&host, "run-script", args);
 }
 
-/* VERIFY straight through PC/SC (a page never may): proves the new PIN. */
-static unsigned verify_directly(const char *pin_field_hex)
+/* Sends one APDU straight through PC/SC, as any program on this computer
+ * could (a page never may); returns the status word. */
+static unsigned send_directly(const uint8_t *cmd, size_t cmd_len)
 {
     const nb_backend *b = nb_pcsc_backend();
     nb_context ctx;
@@ -124,13 +125,20 @@ static unsigned verify_directly(const char *pin_field_hex)
     ck_assert_uint_eq(b->establish(b->self, &ctx), NB_SCARD_S_SUCCESS);
     ck_assert_uint_eq(b->connect(b->self, ctx, IT_READER, NB_SHARE_SHARED, NB_PROTOCOL_T1, &card, &proto),
                       NB_SCARD_S_SUCCESS);
-    uint8_t cmd[13] = {0x00, 0x20, 0x00, 0x81, 0x08}, resp[8];
-    nb_hex_decode(pin_field_hex, 16, cmd + 5, 8);
+    uint8_t resp[8];
     size_t len = sizeof(resp);
-    ck_assert_uint_eq(b->transmit(b->self, card, proto, cmd, sizeof(cmd), resp, &len), NB_SCARD_S_SUCCESS);
+    ck_assert_uint_eq(b->transmit(b->self, card, proto, cmd, cmd_len, resp, &len), NB_SCARD_S_SUCCESS);
     b->disconnect(b->self, card, NB_LEAVE_CARD);
     b->release(b->self, ctx);
     return (unsigned)(resp[len - 2] << 8 | resp[len - 1]);
+}
+
+/* VERIFY of a PIN field: proves the new PIN. */
+static unsigned verify_directly(const char *pin_field_hex)
+{
+    uint8_t cmd[13] = {0x00, 0x20, 0x00, 0x81, 0x08};
+    nb_hex_decode(pin_field_hex, 16, cmd + 5, 8);
+    return send_directly(cmd, sizeof(cmd));
 }
 
 START_TEST(authority_unlock_of_a_locked_card)
@@ -172,20 +180,8 @@ END_TEST
  * cut off: set a PIN of its own without the old one. Returns its SW. */
 static unsigned attacker_sets_pin(void)
 {
-    const nb_backend *b = nb_pcsc_backend();
-    nb_context ctx;
-    nb_card card;
-    uint32_t proto;
-    ck_assert_uint_eq(b->establish(b->self, &ctx), NB_SCARD_S_SUCCESS);
-    ck_assert_uint_eq(b->connect(b->self, ctx, IT_READER, NB_SHARE_SHARED, NB_PROTOCOL_T1, &card, &proto),
-                      NB_SCARD_S_SUCCESS);
     static const uint8_t cmd[] = {0x00, 0x24, 0x01, 0x81, 0x08, '1', '1', '1', '1', '1', '1', '1', '1'};
-    uint8_t resp[8];
-    size_t len = sizeof(resp);
-    ck_assert_uint_eq(b->transmit(b->self, card, proto, cmd, sizeof(cmd), resp, &len), NB_SCARD_S_SUCCESS);
-    b->disconnect(b->self, card, NB_LEAVE_CARD);
-    b->release(b->self, ctx);
-    return (unsigned)(resp[len - 2] << 8 | resp[len - 1]);
+    return send_directly(cmd, sizeof(cmd));
 }
 
 /* Whether attacker_sets_pin, from another process, gets any answer from
