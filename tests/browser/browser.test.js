@@ -10,6 +10,8 @@ const H = require("./harness");
 const M = require("../e2e/marionette");
 
 const READER = "nesbridge Virtual Reader 00 00";
+/* The host's card_timeout_ms in these tests (its least is 1000). */
+const CARD_TIMEOUT_MS = 2000;
 const PIN_URL = "chrome-extension://ffpjpdkbfkaajpicelpogecbmppnpjkp/pin.html";
 let server, work, ext, env;
 
@@ -18,7 +20,7 @@ before(async () => {
   const signing = H.makeSigningKey(work);
   server = await H.startServer(signing);
   ext = H.buildExtension(path.join(work, "extension"), [server.allowed, server.extensionOnly]);
-  env = { NESBRIDGE_CONFIG: H.hostConfig(work, server.allowed, signing.trust) };
+  env = { NESBRIDGE_CONFIG: H.hostConfig(work, server.allowed, signing.trust, CARD_TIMEOUT_MS) };
 });
 
 after(() => {
@@ -40,6 +42,7 @@ function checkBasic(result) {
   assert.strictEqual(v.sw, "9000");
   assert.strictEqual(v.refused, "not-allowed");
   assert.strictEqual(v.nonce_length, 64);
+  assert.deepStrictEqual([v.too_large, v.after_sw, v.truncated], ["message-too-large", "9000", false]);
 }
 
 test("chromium: the extension ID that the key yields is ours", async () => {
@@ -192,7 +195,9 @@ test("chromium: a PIN the card refuses: the window does not say done; its page g
     await popup.fill("#confirm", "654321");
     await popup.press("#confirm", "Enter");
     await tab.waitForFunction(() => window.__result !== undefined, null, { timeout: 15000 });
+    /* The page reports the wrong PIN; the card counted it. */
     assert.deepStrictEqual((await tab.evaluate(() => window.__result)).value, { completed: false, stopped_at: 0, sw: "63C2" });
+    assert.match(await H.vcardControl("status"), /pin_tries=2 /);
     await popup.waitForFunction(() => document.getElementById("status").textContent !== "Sending the new PIN to the card…",
       null, { timeout: 5000 });
     assert.deepStrictEqual(await popup.evaluate(() => [document.getElementById("status").textContent,
@@ -216,7 +221,7 @@ test("chromium: a host that dies gives native-disconnected, then a new one serve
     const tab = await browser.newPage();
     await tab.goto(page(server.allowed, "disconnect"));
     await tab.waitForFunction(() => window.__waiting === true, null, { timeout: 15000 });
-    require("child_process").execFileSync("pkill", ["-f", "-x", H.HOST + " chrome-extension://.*"]);
+    assert.ok(H.killHosts(env.NESBRIDGE_CONFIG) >= 1, "a host ran"); /* ours only, by pid */
     await tab.waitForFunction(() => window.__result !== undefined, null, { timeout: 15000 });
     const result = await tab.evaluate(() => window.__result);
     assert.deepStrictEqual(result.value, { code: "native-disconnected", again: true });
@@ -263,8 +268,9 @@ test("firefox: foreign origin, forged origin, no PIN page address for the page, 
 
 /* Firefox driven over Marionette: the PIN window is another window
  * handle, of the extension's moz-extension: address. */
-async function withMarionette(prefs, fn) {
-  const ff = await M.launchFirefox(ext.xpi, { env, port: 28360 + Math.floor(Math.random() * 30), prefs });
+async function withMarionette(prefs, fn, options) {
+  const ff = await M.launchFirefox(ext.xpi, Object.assign({ env, port: 28360 + Math.floor(Math.random() * 30), prefs },
+    options || {}));
   try {
     await fn(ff, await ff.handle());
   } finally {
@@ -335,4 +341,146 @@ test("firefox: Escape or closing the window gives pin-cancelled and nothing reac
       completed: true, sw: "9000" });
     assert.match(await H.vcardControl("status"), /pin_tries=3 /);
   });
+});
+
+/* The page contract (issue 15): a killed host, a mute card, a dropped
+ * content-script port; each in both browsers. */
+
+function chromiumRun(scenario) {
+  const run = "cr-" + scenario + "-" + Date.now();
+  return { run, url: page(server.allowed, scenario, "&run=" + run) };
+}
+
+/* Kills our host once the page waits; resolves with ms from the kill to the result. */
+async function killDuringWait(run, waitResult) {
+  await server.waitResult(run + ":waiting", 20000);
+  const t0 = Date.now();
+  assert.ok(H.killHosts(env.NESBRIDGE_CONFIG) >= 1, "a host ran");
+  const result = await waitResult();
+  return { result, ms: Date.now() - t0 };
+}
+
+async function muteAndRecover(run) {
+  await server.waitResult(run + ":connected", 20000);
+  await H.vcardControl("mute on");
+  server.open(run + ":muted");
+  await server.waitResult(run + ":hung", CARD_TIMEOUT_MS + 10000);
+  /* vpcd waits for ever for the muted answer: out and in again. */
+  await H.vcardControl("mute off");
+  await H.vcardControl("remove");
+  await new Promise((r) => setTimeout(r, 1200));
+  await H.vcardControl("insert");
+  server.open(run + ":back");
+}
+
+function checkMute(result) {
+  assert.strictEqual(result.ok, true, JSON.stringify(result));
+  assert.strictEqual(result.value.code, "unresponsive-card");
+  assert.ok(result.value.ms >= CARD_TIMEOUT_MS - 100 && result.value.ms < CARD_TIMEOUT_MS + 3000, "ms " + result.value.ms);
+  assert.strictEqual(result.value.next_sw, "9000", "the next call works, hello and all");
+}
+
+test("chromium: a host killed during waitForCard rejects within 3 s; the next call starts a new host", async () => {
+  const browser = await H.launchChromium(ext.dir, { withHost: true, env });
+  try {
+    const tab = await browser.newPage();
+    const { run, url } = chromiumRun("killwait");
+    await tab.goto(url);
+    const { result, ms } = await killDuringWait(run, () => server.waitResult(run, 20000));
+    assert.deepStrictEqual(result.value, { code: "native-disconnected", again: true });
+    assert.ok(ms < 3000, "rejected after " + ms + " ms");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("chromium: a mute card rejects within card_timeout_ms + 3 s, and the next call works", async () => {
+  await H.vcardControl("reset-state fresh");
+  const browser = await H.launchChromium(ext.dir, { withHost: true, env });
+  try {
+    const tab = await browser.newPage();
+    const { run, url } = chromiumRun("mute");
+    await tab.goto(url);
+    await muteAndRecover(run);
+    checkMute(await server.waitResult(run, 20000));
+  } finally {
+    await browser.close();
+  }
+});
+
+test("chromium: the background stopped under a pending wait: extension-unavailable at once, then it works again", async () => {
+  const browser = await H.launchChromium(ext.dir, { withHost: true, env });
+  try {
+    const tab = await browser.newPage();
+    const { run, url } = chromiumRun("dropport");
+    await tab.goto(url);
+    await server.waitResult(run + ":waiting", 20000);
+    const cdp = await browser.context.newCDPSession(tab);
+    await cdp.send("ServiceWorker.enable");
+    const t0 = Date.now();
+    await cdp.send("ServiceWorker.stopAllWorkers"); /* as Chromium does with an idle worker */
+    const result = await server.waitResult(run, 20000);
+    assert.deepStrictEqual(result.value, { code: "extension-unavailable", again: true });
+    assert.ok(Date.now() - t0 < 3000, "after " + (Date.now() - t0) + " ms");
+  } finally {
+    await browser.close();
+  }
+});
+
+/* Firefox over Marionette: a run whose page reports to the server. */
+async function ffRun(ff, scenario) {
+  const run = "ff-" + scenario + "-" + Date.now();
+  await ff.goto(page(server.allowed, scenario, "&run=" + run));
+  return run;
+}
+
+test("firefox: a host killed during waitForCard rejects within 3 s; the next call starts a new host", async () => {
+  await withMarionette({}, async (ff) => {
+    const run = await ffRun(ff, "killwait");
+    const { result, ms } = await killDuringWait(run, () => server.waitResult(run, 20000));
+    assert.deepStrictEqual(result.value, { code: "native-disconnected", again: true });
+    assert.ok(ms < 3000, "rejected after " + ms + " ms");
+  });
+});
+
+test("firefox: a mute card rejects within card_timeout_ms + 3 s, and the next call works", async () => {
+  await H.vcardControl("reset-state fresh");
+  await withMarionette({}, async (ff) => {
+    const run = await ffRun(ff, "mute");
+    await muteAndRecover(run);
+    checkMute(await server.waitResult(run, 20000));
+  });
+});
+
+test("firefox: the background ended under a pending wait: extension-unavailable at once, then it works again", async () => {
+  await withMarionette({}, async (ff) => {
+    const run = await ffRun(ff, "dropport");
+    await server.waitResult(run + ":waiting", 20000);
+    const t0 = Date.now();
+    /* As Firefox does with an idle background (about:debugging's "Terminate"). */
+    const state = await ff.chrome("const { ExtensionParent } = ChromeUtils.importESModule(" +
+      "'resource://gre/modules/ExtensionParent.sys.mjs');" +
+      "const ext = ExtensionParent.GlobalManager.getExtension('nesbridge@kamusm.gov.tr');" +
+      "await ext.terminateBackground({ ignoreDevToolsAttached: true, disableResetIdleForTest: true });" +
+      "return ext.backgroundState;");
+    assert.strictEqual(state, "stopped");
+    const result = await server.waitResult(run, 20000);
+    assert.deepStrictEqual(result.value, { code: "extension-unavailable", again: true });
+    assert.ok(Date.now() - t0 < 3000, "after " + (Date.now() - t0) + " ms");
+  }, { systemAccess: true });
+});
+
+test("firefox: a wrong PIN typed in the window: the page reports the card's refusal, the card counted it", async () => {
+  await H.vcardControl("reset-state fresh");
+  await withMarionette({ "intl.accept_languages": "en-US, en" }, async (ff, main) => {
+    await ff.goto(page(server.allowed, "pinrefused"));
+    const popup = await ffPinWindow(ff, [main]);
+    await ff.keys("#pin", "654321");
+    await ff.keys("#confirm", "654321\uE007");
+    await ff.waitGone(popup);
+    const result = await ffResult(ff, main);
+    assert.deepStrictEqual(result.value, { completed: false, stopped_at: 0, sw: "63C2" });
+    assert.match(await H.vcardControl("status"), /pin_tries=2 /);
+  });
+  await H.vcardControl("reset-state fresh");
 });

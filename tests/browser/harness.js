@@ -50,6 +50,11 @@ function makeSigningKey(dir) {
 async function startServer(signing) {
   const waiters = new Map();
   const results = new Map();
+  const gates = new Map(); /* name -> {open, waiting: [res]} */
+  const gate = (name) => {
+    if (!gates.has(name)) gates.set(name, { open: false, waiting: [] });
+    return gates.get(name);
+  };
   const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8" };
   const handler = (req, res) => {
     const url = new URL(req.url, "http://x");
@@ -72,6 +77,13 @@ async function startServer(signing) {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(signPinScript(signing, nonce, atr));
       });
+      return;
+    }
+    /* A page waits here until the test opens the gate. */
+    if (url.pathname.startsWith("/gate/")) {
+      const g = gate(decodeURIComponent(url.pathname.slice(6)));
+      if (g.open) res.end("open");
+      else g.waiting.push(res);
       return;
     }
     let file = null;
@@ -104,7 +116,15 @@ async function startServer(signing) {
         waiters.set(run, () => { clearTimeout(timer); resolve(results.get(run)); });
       });
     },
-    close() { for (const s of servers) s.close(); },
+    open(name) {
+      const g = gate(name);
+      g.open = true;
+      for (const res of g.waiting.splice(0)) res.end("open");
+    },
+    close() {
+      for (const g of gates.values()) for (const res of g.waiting.splice(0)) res.end("closed");
+      for (const s of servers) s.close();
+    },
   };
 }
 
@@ -118,10 +138,10 @@ function buildExtension(dir, origins) {
 }
 
 /* The host's configuration: the test origin is allowed, nothing else. */
-function hostConfig(dir, allowedOrigin, trustDir) {
+function hostConfig(dir, allowedOrigin, trustDir, cardTimeoutMs) {
   const conf = path.join(dir, "nesbridge.conf");
-  fs.writeFileSync(conf, "allow_origin = " + allowedOrigin + "\n" + (trustDir ? "trust_dir = " + trustDir + "\n" : ""),
-    { mode: 0o600 });
+  fs.writeFileSync(conf, "allow_origin = " + allowedOrigin + "\n" + (trustDir ? "trust_dir = " + trustDir + "\n" : "") +
+    (cardTimeoutMs ? "card_timeout_ms = " + cardTimeoutMs + "\n" : ""), { mode: 0o600 });
   return conf;
 }
 
@@ -243,8 +263,34 @@ function vcardControl(command) {
   });
 }
 
+/* The host processes this test run started: our nesbridge-host binary,
+ * with our configuration file in its environment (other runs on this
+ * machine have their own). */
+function hostPids(configFile) {
+  const pids = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv0 = fs.readFileSync("/proc/" + entry + "/cmdline", "latin1").split("\0")[0];
+      if (argv0 !== HOST) continue;
+      const environ = fs.readFileSync("/proc/" + entry + "/environ", "latin1").split("\0");
+      if (environ.includes("NESBRIDGE_CONFIG=" + configFile)) pids.push(Number(entry));
+    } catch (e) {
+      /* gone, or not ours */
+    }
+  }
+  return pids;
+}
+
+/* Kills our hosts; resolves with how many. */
+function killHosts(configFile) {
+  const pids = hostPids(configFile);
+  for (const pid of pids) process.kill(pid, "SIGKILL");
+  return pids.length;
+}
+
 module.exports = {
-  vcardControl,
+  vcardControl, hostPids, killHosts,
   ROOT, BUILD, HOST, startServer, makeSigningKey, buildExtension, hostConfig, launchChromium, launchFirefox, tempDir,
   nativeManifest,
 };

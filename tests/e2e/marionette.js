@@ -63,8 +63,10 @@ async function session(socket) {
 }
 
 /* Firefox ESR, headless, with Marionette on a free port and the add-on
- * installed temporarily; HOME holds the native manifest. */
-async function launchFirefox(xpi, { env, port, prefs }) {
+ * installed temporarily; HOME holds the native manifest. systemAccess:
+ * Marionette may also run script in the browser's own (chrome) context,
+ * e.g. to end the add-on's background as Firefox does when it is idle. */
+async function launchFirefox(xpi, { env, port, prefs, systemAccess }) {
   const home = H.tempDir("ffhome");
   const profile = path.join(home, "profile");
   fs.mkdirSync(profile, { recursive: true });
@@ -79,7 +81,8 @@ async function launchFirefox(xpi, { env, port, prefs }) {
   const hosts = path.join(home, ".mozilla", "native-messaging-hosts");
   fs.mkdirSync(hosts, { recursive: true });
   fs.writeFileSync(path.join(hosts, "tr.gov.kamusm.nesbridge.json"), H.nativeManifest("firefox", H.HOST));
-  const child = spawn("/usr/bin/firefox-esr", ["--headless", "--marionette", "--no-remote", "-profile", profile], {
+  const child = spawn("/usr/bin/firefox-esr", ["--headless", "--marionette", "--no-remote",
+    ...(systemAccess ? ["-remote-allow-system-access"] : []), "-profile", profile], {
     env: Object.assign({}, process.env, env, { HOME: home }), stdio: "ignore" });
   const socket = await connect(port, 30000);
   const command = await session(socket);
@@ -130,6 +133,16 @@ async function launchFirefox(xpi, { env, port, prefs }) {
       while ((await api.handles()).includes(handle)) {
         if (Date.now() > deadline) throw new Error("window " + handle + " did not close");
         await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    /* Runs script in the browser's chrome context (needs systemAccess),
+     * then back to content. */
+    async chrome(script) {
+      await command("Marionette:SetContext", { value: "chrome" });
+      try {
+        return await api.evaluate(script);
+      } finally {
+        await command("Marionette:SetContext", { value: "content" });
       }
     },
     keys: async (css, text) => command("WebDriver:ElementSendKeys", { id: await find(css), text }),

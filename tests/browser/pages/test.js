@@ -45,6 +45,19 @@ function probe() {
 }
 window.__probe = () => { window.__during = probe(); return window.__during; };
 
+/* Tells the test a step was reached (window.__signals for Chromium, the
+ * test server for runs it cannot see into), and waits for its go. */
+window.__signals = {};
+async function signal(name) {
+  window.__signals[name] = true;
+  if (params.get("run")) {
+    await fetch("/result/" + encodeURIComponent(params.get("run") + ":" + name), { method: "POST", body: "{}" });
+  }
+}
+async function gate(name) {
+  await fetch("/gate/" + encodeURIComponent(params.get("run") + ":" + name));
+}
+
 async function sign(nonce, atr) {
   const response = await fetch("/sign", { method: "POST", body: JSON.stringify({ nonce, atr }) });
   return response.json();
@@ -59,8 +72,14 @@ const scenarios = {
     const select = await NesBridge.transmit(conn.handle, "00A4040C07504B43532D3135");
     const refused = await NesBridge.transmit(conn.handle, "0020008108313233343536FFFF").catch(codeOf);
     const nonce = await NesBridge.getNonce(conn.handle);
+    /* Too large for native messaging: the extension refuses it and sends
+     * nothing (the host would have ended), so the next call works. */
+    const tooLarge = await NesBridge.transmit(conn.handle, "00".repeat(140000)).catch(codeOf);
+    const after = await NesBridge.transmit(conn.handle, "00A4040C07504B43532D3135");
+    const listed = await NesBridge.listReadersResult();
     await NesBridge.disconnect(conn.handle);
     return {
+      too_large: tooLarge, after_sw: after.sw, truncated: listed.truncated,
       protocol: hello.protocol,
       readers: readers.map((r) => r.name),
       reader: card.reader,
@@ -139,6 +158,49 @@ const scenarios = {
     window.__waiting = true;
     const code = await waiting;
     const again = await NesBridge.listReaders().then((list) => list.length > 0, codeOf);
+    return { code, again };
+  },
+  /* The host is killed while waitForCard waits (for a card that never
+   * comes): it rejects at once, and the next call starts a new host. */
+  async killwait() {
+    await NesBridge.hello();
+    const waiting = NesBridge.waitForCard({ atr: "FF" }).then(() => "resolved", codeOf);
+    await new Promise((r) => setTimeout(r, 300));
+    await signal("waiting");
+    const code = await waiting;
+    const again = await NesBridge.listReaders().then((list) => list.some((r) => r.name === READER), codeOf);
+    return { code, again };
+  },
+  /* The card stops answering (the test muted it): the host's watchdog
+   * answers unresponsive-card after card_timeout_ms and ends the host;
+   * once the card is back, the next calls work without a hello of the
+   * page's own. */
+  async mute() {
+    const conn = await NesBridge.connect(READER);
+    await signal("connected");
+    await gate("muted");
+    const t0 = performance.now();
+    const code = await NesBridge.transmit(conn.handle, "00A4000C023F00").then(() => "answered", codeOf);
+    const ms = Math.round(performance.now() - t0);
+    await signal("hung");
+    await gate("back");
+    const card = await NesBridge.waitForCard({ timeoutMs: 10000 });
+    const conn2 = await NesBridge.connect(card.reader);
+    const next = await NesBridge.transmit(conn2.handle, "00A4040C07504B43532D3135");
+    return { code, ms, next_sw: next.sw };
+  },
+  /* The port between content script and background drops (the test stops
+   * the background) while a wait is pending: the page hears
+   * extension-unavailable at once, and the next call works. */
+  async dropport() {
+    const readers = await NesBridge.listReaders();
+    const map = {};
+    for (const r of readers) map[r.name] = r.state;
+    const waiting = NesBridge.request("wait-for-change", { readers: map, timeout_ms: 60000 }).catch(codeOf);
+    await new Promise((r) => setTimeout(r, 300));
+    await signal("waiting");
+    const code = await waiting;
+    const again = await NesBridge.listReaders().then((list) => list.some((r) => r.name === READER), codeOf);
     return { code, again };
   },
   /* Page-to-card latency: NesBridge.transmit of a SELECT, warm. */
