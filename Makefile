@@ -35,8 +35,8 @@ COMMON_MODS := hex apdu frame base64 log wipe signature anchor platform_posix
 # host library so that unit tests link it against a fake backend.
 HOST_MODS := errors jsonguard policy origin caller config session protocol dispatch readers card_io \
              cmd_readers cmd_card cmd_script relay trust nonce script pinpad watchdog transaction
-HOST_MAIN_MODS := pcsc doctor doctor_unix main
-VCARD_CORE_MODS := card sm state
+HOST_MAIN_MODS := pcsc doctor doctor_unix doctor_sandbox doctor_dbus main
+VCARD_CORE_MODS := card sm state files profile control
 VCARD_MAIN_MODS := main vpcd
 
 obj = $(patsubst %,$(BUILD)/obj/$(1)/%.o,$(2))
@@ -247,7 +247,7 @@ msi: $(WIN_MSIS)
 # For tests under wine only: a winscard.dll holding the virtual NES card
 # (wine's own is a stub). Never shipped.
 WIN_SHIM := $(WIN_DIR)/shim/winscard.dll
-WIN_SHIM_SRCS := tests/win/winscard_shim.c vcard/card.c vcard/sm.c common/apdu.c common/hex.c common/wipe.c \
+WIN_SHIM_SRCS := tests/win/winscard_shim.c vcard/card.c vcard/files.c vcard/profile.c vcard/sm.c common/apdu.c common/hex.c common/wipe.c \
                  common/platform_win.c
 
 $(WIN_SHIM): $(WIN_SHIM_SRCS) tests/win/winscard.def vcard/*.h common/*.h $(WIN_DEPS)/lib/libcrypto.a

@@ -32,6 +32,23 @@ int nb_doctor_check_manifest(doctor *d, const char *browser_name, int firefox, c
 /* Per system: each installed browser's manifest, snap and flatpak. */
 void nb_doctor_check_browsers(doctor *d);
 
+/* Linux: a browser installed as a snap or a Flatpak (doctor_unix.c finds
+ * them; doctor_sandbox.c checks how each can start the host). */
+typedef struct {
+    const char *name;     /* "Firefox" */
+    int firefox;          /* Firefox family (allowed_extensions, prefs.js) */
+    const char *user_dir; /* the browser's directory in its sandbox's home, e.g. ".mozilla" */
+    int flatpak;          /* 0: a snap */
+    const char *id;       /* snap name or Flatpak app id */
+    const char *app_home; /* the home the sandbox gives it: ~/snap/<name>/common, ~/.var/app/<id> */
+    const char *app_dir;  /* Flatpak: <installation>/app/<id>, for its metadata; else NULL */
+    const char *installation; /* Flatpak: the installation holding it (for overrides); else NULL */
+} nb_sandboxed;
+
+/* For each: the portal, the proxy or neither; the manifest where that one
+ * looks; the permission store; the browser's version and preferences. */
+void nb_doctor_check_sandboxed(doctor *d, const nb_sandboxed *list, size_t n, const char *home);
+
 /* Per system: how to install the host, and to start the smart card service. */
 extern const char *const nb_doctor_host_fix;
 extern const char *const nb_doctor_pcsc_fix;
