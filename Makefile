@@ -173,7 +173,8 @@ FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
 FUZZ_COMMON_OBJS := $(COMMON_MODS:%=$(FUZZ_DIR)/obj/common/%.o)
 FUZZ_HOST_OBJS := $(HOST_MODS:%=$(FUZZ_DIR)/obj/host/%.o) $(FUZZ_DIR)/obj/tests/unit/fake_backend.o \
                   $(FUZZ_COMMON_OBJS)
-FUZZ_CARD_OBJS := $(FUZZ_DIR)/obj/vcard/card.o $(FUZZ_DIR)/obj/vcard/sm.o $(FUZZ_COMMON_OBJS)
+FUZZ_CARD_OBJS := $(FUZZ_DIR)/obj/vcard/card.o $(FUZZ_DIR)/obj/vcard/files.o $(FUZZ_DIR)/obj/vcard/sm.o \
+                  $(FUZZ_COMMON_OBJS)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The virtual NES card's command processing (docs/card-profile.md). Pure
- * logic: bytes in, bytes out, plus a callback that persists the state
- * before any answer that depends on a change. */
+/* The virtual NES card's command processing (docs/card-profile.md): the
+ * AKİS commands that are public, and our own design for the authority's
+ * unlock. Pure logic: bytes in, bytes out, plus a callback that persists
+ * the state before any answer that depends on a change. */
 #ifndef NB_VCARD_CARD_H
 #define NB_VCARD_CARD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "files.h"
 #include "sm.h"
 
 #define NB_PIN_MIN 6
@@ -15,10 +17,13 @@
 #define NB_PUK_LEN 8
 #define NB_PIN_TRIES 3
 #define NB_PUK_TRIES 10
-#define NB_PIN_FIELD 8 /* PINs travel as 8 bytes: ASCII digits, FF padding */
+#define NB_PIN_FIELD 8 /* RESET RETRY COUNTER: 8-byte fields, ASCII digits, FF padding */
+#define NB_PIN_FIELD_MAX 16 /* AKİS: PINs up to 16 bytes */
 #define NB_SERIAL_MAX 32
 #define NB_REF_PIN 0x81
 #define NB_REF_PUK 0x82
+#define NB_KEY_REF_SIGN 0x01 /* MANAGE SECURITY ENVIRONMENT: the one key reference (ours) */
+#define NB_LIFE_CYCLE_USER 0xA5
 
 /* What survives removal: written to the state file on every change. */
 typedef struct {
@@ -30,15 +35,14 @@ typedef struct {
     uint8_t admin_key[NB_KEY_LEN];
 } nb_card_state;
 
-typedef enum { NB_FILE_MF, NB_FILE_DF_PKCS15, NB_FILE_EF_SN, NB_FILE_EF_CERT } nb_card_file;
-
-typedef struct {
+typedef struct nb_vcard_s {
     nb_card_state state;
     /* Volatile: lost at power off or reset. */
     nb_card_file current_df;
     int ef_selected;
     nb_card_file current_ef;
     int pin_verified;
+    int key_selected; /* MANAGE SECURITY ENVIRONMENT */
     int have_challenge;
     uint8_t challenge[NB_RND_LEN];
     nb_sm_session sm;
@@ -48,6 +52,7 @@ typedef struct {
      * of it is ever saved: an interrupted unlock leaves the card blocked,
      * as it was. */
     int new_pin_armed;
+    uint8_t file_scratch[128]; /* files built on reading (EF.TokenInfo) */
     /* Contents of EF.CERT (not owned). */
     const uint8_t *cert;
     size_t cert_len;
@@ -69,8 +74,6 @@ void nb_vcard_power(nb_vcard *card);
  * (cap >= 258 + 2). Returns the response length (always >= 2). */
 size_t nb_vcard_process(nb_vcard *card, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap);
 
-/* The card's ATR (T=1; historical bytes carry "AKIS" and "NB"). */
-extern const uint8_t nb_vcard_atr[];
-extern const size_t nb_vcard_atr_len;
+/* The ATR is the reader's concern: profile.h. */
 
 #endif

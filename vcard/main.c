@@ -16,7 +16,9 @@
 
 #include "apdu.h"
 #include "card.h"
+#include "control.h"
 #include "hex.h"
+#include "profile.h"
 #include "state.h"
 #include "vpcd.h"
 #include "wipe.h"
@@ -26,20 +28,15 @@
 /* pcscd polls the reader about every 400 ms: a card put back sooner would
  * look to it as if it had never left, so stay out at least this long. */
 #define MIN_OUT_MS 600
-/* Demo-only authority master key (docs/card-profile.md). Never a real key. */
-#define DEMO_MASTER_KEY "4E4553425249444745444D4F4B455931"
 
 typedef struct {
     const char *host, *port, *state_path, *control_path;
     nb_vcard card;
+    const nb_vcard_profile *profile;
     uint8_t *cert;
     int inserted; /* wanted state */
     int fd;       /* vpcd connection, -1 when out */
-    int mute;
-    long remove_after; /* pull the card after this many more APDUs; -1 off */
-    long mute_after;   /* answer this many more APDUs, then go mute; -1 off */
-    long slow_ms;      /* wait this long before answering each APDU */
-    unsigned long apdus;
+    nb_ctl_faults faults;
     double removed_at; /* monotonic seconds */
     int listen_fd;
     int clients[MAX_CONTROL_CLIENTS];
@@ -87,29 +84,24 @@ static void handle_frame(vcard *v, const uint8_t *buf, size_t len)
             nb_vcard_power(&v->card);
             break;
         case NB_VPCD_GET_ATR:
-            nb_vpcd_write(v->fd, nb_vcard_atr, nb_vcard_atr_len);
+            nb_vpcd_write(v->fd, v->profile->atr, v->profile->atr_len);
             break;
         default:
             break;
         }
         return;
     }
-    v->apdus++;
-    if (v->mute)
-        return; /* an unresponsive card: the reader waits in vain */
-    if (v->mute_after > 0 && --v->mute_after == 0) {
-        v->mute_after = -1;
-        v->mute = 1; /* from the next APDU on */
-    }
-    if (v->slow_ms > 0) {
-        struct timespec pause = {v->slow_ms / 1000, (v->slow_ms % 1000) * 1000000L};
+    long wait_ms = 0;
+    if (nb_ctl_faults_before(&v->faults, &wait_ms))
+        return; /* mute: the reader waits in vain */
+    if (wait_ms > 0) {
+        struct timespec pause = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
         nanosleep(&pause, NULL);
     }
     size_t n = nb_vcard_process(&v->card, buf, len, resp, sizeof(resp));
-    if (v->remove_after > 0 && --v->remove_after == 0) {
+    if (nb_ctl_faults_after(&v->faults)) {
         /* Pulled out after processing, before the answer reaches the host:
          * the worst moment for the host, a fair one for the card. */
-        v->remove_after = -1;
         nb_wipe(resp, n);
         pull_card(v);
         return;
@@ -118,64 +110,38 @@ static void handle_frame(vcard *v, const uint8_t *buf, size_t len)
     nb_wipe(resp, n);
 }
 
-static int reinit_state(vcard *v, const char *how)
-{
-    uint8_t master[NB_KEY_LEN];
-    nb_hex_decode(DEMO_MASTER_KEY, strlen(DEMO_MASTER_KEY), master, sizeof(master));
-    nb_card_state st;
-    if (nb_card_state_init(&st, v->card.state.serial, master, how) != 0)
-        return -1;
-    if (nb_state_save(v->state_path, &st) != 0)
-        return -1;
-    v->card.state = st;
-    nb_wipe(&st, sizeof(st));
-    return 0;
-}
-
 static void control_command(vcard *v, int fd, char *line)
 {
-    char reply[256];
-    line[strcspn(line, "\r\n")] = '\0';
-    if (strcmp(line, "remove") == 0) {
+    char reply[NB_CTL_REPLY_MAX];
+    nb_ctl_command cmd;
+    const char *why = NULL;
+    if (nb_ctl_parse(line, &cmd, &why) != 0) {
+        snprintf(reply, sizeof(reply), "error %s\n", why);
+    } else if (nb_ctl_faults_apply(&v->faults, &cmd, reply, sizeof(reply))) {
+        /* mute, remove-after, mute-after, slow */
+    } else if (cmd.kind == NB_CTL_REMOVE) {
         pull_card(v);
         snprintf(reply, sizeof(reply), "ok removed\n");
-    } else if (strcmp(line, "insert") == 0) {
+    } else if (cmd.kind == NB_CTL_INSERT) {
         v->inserted = 1;
         snprintf(reply, sizeof(reply), "ok inserting\n");
-    } else if (strcmp(line, "status") == 0) {
-        snprintf(reply, sizeof(reply),
-                 "ok inserted=%d connected=%d serial=%s pin_tries=%u puk_tries=%u "
-                 "new_pin_required=%d apdus=%lu\n",
-                 v->inserted, v->fd >= 0, v->card.state.serial, v->card.state.pin_tries,
-                 v->card.state.puk_tries, v->card.new_pin_armed, v->apdus);
-    } else if (strncmp(line, "reset-state ", 12) == 0) {
+    } else if (cmd.kind == NB_CTL_STATUS) {
+        nb_ctl_status(&v->card, v->inserted, v->fd >= 0, v->faults.apdus, "", reply, sizeof(reply));
+    } else if (cmd.kind == NB_CTL_RESET_STATE) {
         /* Another card of the same serial: same reader connection, fresh
          * power-on state. */
-        int rc = reinit_state(v, line + 12);
+        int rc = nb_state_reinit(v->state_path, &v->card.state, cmd.word);
         nb_vcard_power(&v->card);
-        snprintf(reply, sizeof(reply), rc == 0 ? "ok state %s\n" : "error bad state %s\n",
-                 line + 12);
-    } else if (strcmp(line, "mute on") == 0 || strcmp(line, "mute off") == 0) {
-        v->mute = strcmp(line, "mute on") == 0;
-        snprintf(reply, sizeof(reply), "ok mute %d\n", v->mute);
-    } else if (strncmp(line, "remove-after ", 13) == 0) {
-        long n = strtol(line + 13, NULL, 10);
-        v->remove_after = n > 0 ? n : -1;
-        snprintf(reply, sizeof(reply), "ok remove-after %ld\n", v->remove_after);
-    } else if (strncmp(line, "mute-after ", 11) == 0) {
-        long n = strtol(line + 11, NULL, 10);
-        v->mute_after = n > 0 ? n : -1;
-        snprintf(reply, sizeof(reply), "ok mute-after %ld\n", v->mute_after);
-    } else if (strncmp(line, "slow ", 5) == 0) {
-        long ms = strtol(line + 5, NULL, 10);
-        v->slow_ms = ms > 0 && ms <= 60000 ? ms : 0;
-        snprintf(reply, sizeof(reply), "ok slow %ld\n", v->slow_ms);
-    } else if (strcmp(line, "quit") == 0) {
+        snprintf(reply, sizeof(reply), rc == 0 ? "ok state %s\n" : "error bad state %s\n", cmd.word);
+    } else if (cmd.kind == NB_CTL_QUIT) {
         stop_requested = 1;
         snprintf(reply, sizeof(reply), "ok quitting\n");
+    } else if (cmd.kind == NB_CTL_KEYPAD) {
+        snprintf(reply, sizeof(reply), "error this reader has no keypad (the pinpad reader's card listens on pinpad.sock)\n");
     } else {
         snprintf(reply, sizeof(reply), "error unknown command\n");
     }
+    nb_wipe(&cmd, sizeof(cmd));
     ssize_t ignored = write(fd, reply, strlen(reply));
     (void)ignored;
 }
@@ -224,10 +190,13 @@ static void usage(void)
     fprintf(stderr,
             "usage: nesbridge-vcard --state FILE [--host H] [--port P] [--control SOCKET]\n"
             "         [--serial S] [--init fresh|pin-locked|puk-locked] [--cert DER]\n"
-            "         [--master-key HEX] [--removed]\n"
+            "         [--master-key HEX] [--profile P] [--removed]\n"
             "       nesbridge-vcard --control SOCKET --send COMMAND\n"
             "control commands: insert, remove, status, reset-state HOW, mute on|off,\n"
-            "         remove-after N (APDUs), mute-after N (APDUs), slow MS, quit\n");
+            "         remove-after N (APDUs), mute-after N (APDUs), slow MS, quit;\n"
+            "         on the pinpad reader's socket also keypad DIGITS|cancel|timeout\n"
+            "profiles (the ATR): %s\n",
+            nb_vcard_profile_names());
 }
 
 /* Client mode: sends one control command, prints the answer. */
@@ -302,7 +271,7 @@ static void serve(vcard *v)
         for (int i = 0; i < MAX_CONTROL_CLIENTS; i++) {
             if (v->clients[i] < 0 || !(fds[2 + i].revents & (POLLIN | POLLHUP)))
                 continue;
-            char line[128];
+            char line[NB_CTL_LINE_MAX];
             ssize_t got = read(v->clients[i], line, sizeof(line) - 1);
             if (got <= 0) {
                 close(v->clients[i]);
@@ -311,6 +280,7 @@ static void serve(vcard *v)
             }
             line[got] = '\0';
             control_command(v, v->clients[i], line);
+            nb_wipe(line, sizeof(line));
         }
     }
 }
@@ -324,12 +294,11 @@ int main(int argc, char **argv)
     v.fd = -1;
     v.listen_fd = -1;
     v.inserted = 1;
-    v.remove_after = -1;
-    v.mute_after = -1;
+    nb_ctl_faults_init(&v.faults);
     for (int i = 0; i < MAX_CONTROL_CLIENTS; i++)
         v.clients[i] = -1;
     const char *serial = "NB0000000001", *init = NULL, *cert_path = NULL;
-    const char *master_hex = DEMO_MASTER_KEY;
+    const char *master_hex = NB_DEMO_MASTER_KEY, *profile = NULL;
     const char *send_command = NULL;
     static const struct option opts[] = {
         {"host", required_argument, NULL, 'h'},   {"port", required_argument, NULL, 'p'},
@@ -337,6 +306,7 @@ int main(int argc, char **argv)
         {"serial", required_argument, NULL, 'n'}, {"init", required_argument, NULL, 'i'},
         {"cert", required_argument, NULL, 'C'},   {"master-key", required_argument, NULL, 'm'},
         {"removed", no_argument, NULL, 'r'},      {"send", required_argument, NULL, 'S'},
+        {"profile", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -352,6 +322,7 @@ int main(int argc, char **argv)
         case 'm': master_hex = optarg; break;
         case 'r': v.inserted = 0; break;
         case 'S': send_command = optarg; break;
+        case 'P': profile = optarg; break;
         default: usage(); return 2;
         }
     }
@@ -361,25 +332,15 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
-    uint8_t master[NB_KEY_LEN];
-    if (nb_hex_decode(master_hex, strlen(master_hex), master, sizeof(master)) != NB_KEY_LEN) {
-        fprintf(stderr, "nesbridge-vcard: --master-key must be 32 hex digits\n");
+    if ((v.profile = nb_vcard_profile_find(profile)) == NULL) {
+        fprintf(stderr, "nesbridge-vcard: unknown profile %s (%s)\n", profile, nb_vcard_profile_names());
         return 2;
     }
-    if (init != NULL || nb_state_load(v.state_path, &v.card.state) != 0) {
-        if (init == NULL && access(v.state_path, F_OK) == 0) {
-            fprintf(stderr, "nesbridge-vcard: %s is damaged; use --init to recreate it\n",
-                    v.state_path);
-            return 1;
-        }
-        if (nb_card_state_init(&v.card.state, serial, master, init != NULL ? init : "fresh") != 0 ||
-            nb_state_save(v.state_path, &v.card.state) != 0) {
-            fprintf(stderr, "nesbridge-vcard: cannot create the state (serial A-Z/0-9, "
-                            "--init fresh|pin-locked|puk-locked)\n");
-            return 1;
-        }
+    const char *why = NULL;
+    if (nb_state_open(v.state_path, serial, master_hex, init, &v.card.state, &why) != 0) {
+        fprintf(stderr, "nesbridge-vcard: %s: %s\n", v.state_path, why);
+        return 1;
     }
-    nb_wipe(master, sizeof(master));
     if (cert_path != NULL) {
         v.cert = read_file(cert_path, &v.card.cert_len);
         if (v.cert == NULL) {

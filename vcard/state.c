@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "card.h"
+
 #include "hex.h"
 #include "wipe.h"
 
@@ -116,5 +118,43 @@ int nb_state_save(const char *path, const nb_card_state *st)
         rc = -1;
     if (rc != 0)
         unlink(tmp);
+    return rc;
+}
+
+int nb_state_open(const char *path, const char *serial, const char *master_hex, const char *init,
+                  nb_card_state *st, const char **why)
+{
+    uint8_t master[NB_KEY_LEN];
+    if (nb_hex_decode(master_hex, strlen(master_hex), master, sizeof(master)) != NB_KEY_LEN) {
+        *why = "the master key must be 32 hex digits";
+        return -1;
+    }
+    int rc = 0;
+    if (init != NULL || nb_state_load(path, st) != 0) {
+        if (init == NULL && access(path, F_OK) == 0) {
+            *why = "the state file is damaged; use --init to recreate it";
+            rc = -1;
+        } else if (nb_card_state_init(st, serial, master, init != NULL ? init : "fresh") != 0 ||
+                   nb_state_save(path, st) != 0) {
+            *why = "cannot create the state (serial A-Z/0-9, init fresh|pin-locked|puk-locked)";
+            rc = -1;
+        }
+    }
+    nb_wipe(master, sizeof(master));
+    return rc;
+}
+
+int nb_state_reinit(const char *path, nb_card_state *st, const char *how)
+{
+    uint8_t master[NB_KEY_LEN];
+    nb_hex_decode(NB_DEMO_MASTER_KEY, strlen(NB_DEMO_MASTER_KEY), master, sizeof(master));
+    nb_card_state fresh;
+    int rc = nb_card_state_init(&fresh, st->serial, master, how) == 0 && nb_state_save(path, &fresh) == 0
+                 ? 0
+                 : -1;
+    if (rc == 0)
+        *st = fresh;
+    nb_wipe(&fresh, sizeof(fresh));
+    nb_wipe(master, sizeof(master));
     return rc;
 }

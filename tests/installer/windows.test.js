@@ -320,9 +320,9 @@ test("wine: the whole unlock through nesbridge-host.exe and a stand-in winscard.
     await call("hello", { protocol: 1 });
     const readers = (await call("list-readers", {})).readers;
     /* pinpad.modify: the Windows CM_IOCTL_GET_FEATURE_REQUEST reached the reader. */
-    assert.deepStrictEqual(readers, [{ name: READER, state: ["present"], atr: "3B88018066414B49534E4273", pinpad: { verify: false, modify: true } }]);
+    assert.deepStrictEqual(readers, [{ name: READER, state: ["present"], atr: "3B9F968131FE45806755454B41451293318073B3A1806B", pinpad: { verify: false, modify: true } }]);
     const conn = await call("connect", { reader: READER, share: "shared" });
-    assert.deepStrictEqual([conn.protocol, conn.atr], ["t1", "3B88018066414B49534E4273"]);
+    assert.deepStrictEqual([conn.protocol, conn.atr], ["t1", "3B9F968131FE45806755454B41451293318073B3A1806B"]);
     const h = conn.handle;
     /* Windows says SCARD_SPECIFIC; the page sees the same bits as on Linux. */
     assert.deepStrictEqual((await call("status", { handle: h })).state, ["present", "powered", "specific"]);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A stand-in for winscard.dll, for testing nesbridge-host.exe under wine
  * (whose own winscard.dll is a stub): one reader holding the virtual NES
- * card (vcard/card.c, the same logic as behind pcscd's vpcd), and a
+ * card (vcard/card.c, the same logic as behind pcscd's vpcd, with the
+ * default AKİS ATR of vcard/profile.c), and a
  * reader feature list that declares a PIN-modify pinpad, answered only to
  * the Windows value of CM_IOCTL_GET_FEATURE_REQUEST. The card starts
  * locked by three wrong PINs, like `make demo`'s. With NB_SHIM_MUTE=1 in
@@ -16,6 +17,7 @@
 
 #include "card.h"
 #include "hex.h"
+#include "profile.h"
 
 #define READER "nesbridge Wine Shim Reader 0"
 #define CONTEXT_MAGIC 0x4E42u
@@ -101,8 +103,9 @@ LONG WINAPI SCardGetStatusChangeA(SCARDCONTEXT context, DWORD timeout, LPSCARD_R
         s->dwEventState = now;
         s->cbAtr = 0;
         if (now & SCARD_STATE_PRESENT) {
-            memcpy(s->rgbAtr, nb_vcard_atr, nb_vcard_atr_len);
-            s->cbAtr = (DWORD)nb_vcard_atr_len;
+            const nb_vcard_profile *p = nb_vcard_profile_find(NULL);
+            memcpy(s->rgbAtr, p->atr, p->atr_len);
+            s->cbAtr = (DWORD)p->atr_len;
         }
     }
     if (changed)
@@ -153,10 +156,11 @@ LONG WINAPI SCardStatusA(SCARDHANDLE handle, LPSTR name, LPDWORD name_len, LPDWO
         *name_len = 0;
     *state = SCARD_SPECIFIC;
     *protocol = SCARD_PROTOCOL_T1;
-    if (*atr_len < nb_vcard_atr_len)
+    const nb_vcard_profile *p = nb_vcard_profile_find(NULL);
+    if (*atr_len < p->atr_len)
         return SCARD_E_INSUFFICIENT_BUFFER;
-    memcpy(atr, nb_vcard_atr, nb_vcard_atr_len);
-    *atr_len = (DWORD)nb_vcard_atr_len;
+    memcpy(atr, p->atr, p->atr_len);
+    *atr_len = (DWORD)p->atr_len;
     return SCARD_S_SUCCESS;
 }
 
