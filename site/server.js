@@ -305,7 +305,8 @@ const routes = {
   "GET /nes/kilit-cozme": (s, req, res, t) => {
     if (!requireState(s, res, "authenticated")) return;
     send(res, 200, "text/html; charset=utf-8", page(s, t.unlockTitle,
-      `<div id="status" role="status"></div><dl id="card"><dt>${esc(t.reader)}</dt><dd id="reader">–</dd>` +
+      `<div id="status" role="status"></div><fieldset id="chooser" hidden><legend>${esc(t.c.chooseCard)}</legend>` +
+      `<div id="choices"></div></fieldset><dl id="card"><dt>${esc(t.reader)}</dt><dd id="reader">–</dd>` +
       `<dt>${esc(t.cardSerial)}</dt><dd id="serial">–</dd><dt>${esc(t.pinTries)}</dt><dd id="tries">–</dd></dl>` +
       `<h2>${esc(t.newPin)}</h2><p id="pin-hint">${esc(t.pinHint)}</p><button id="make-pin" type="button" disabled>${esc(t.makePin)}</button>` +
       `<p id="result" role="alert"></p>` + form(s, "/logout", "", t.logout, "logout"),

@@ -55,6 +55,39 @@
     return { serial: hexToAscii(serial.data), tries, note };
   }
 
+  /* AKİS cards: "UEKAE" (55454B4145) in the historical bytes, as every
+   * public AKİS ATR has (pcsc-tools' smartcard_list.txt). The demo's virtual
+   * card today has historical bytes 80 66 "AKISNB": "AKIS" (414B4953) is
+   * accepted too, so that the demo works before and after the virtual
+   * card gets a real AKİS ATR. A YubiKey or a bank card is not offered. */
+  function isAkis(reader) {
+    const historical = NesBridge.historicalBytes(reader.atr);
+    return historical.includes("55454B4145") || historical.includes("414B4953");
+  }
+
+  /* Two or more AKİS cards: the holder says which one. */
+  function choose(cards) {
+    return new Promise((resolve) => {
+      const box = $("choices");
+      box.textContent = "";
+      for (const c of cards) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "choice";
+        b.textContent = c.reader;
+        b.dataset.reader = c.reader;
+        b.addEventListener("click", () => {
+          $("chooser").hidden = true;
+          box.textContent = "";
+          resolve(c);
+        });
+        box.appendChild(b);
+      }
+      $("chooser").hidden = false;
+      box.querySelector("button").focus();
+    });
+  }
+
   async function findCard() {
     button.disabled = true;
     status(t.checking);
@@ -65,7 +98,11 @@
       await NesBridge.waitForCard({});
     }
     status(t.insertCard);
-    const found = await NesBridge.waitForCard({});
+    let found = await NesBridge.waitForCard({ filter: isAkis });
+    if (found.cards.length > 1) {
+      status(t.chooseCard);
+      found = await choose(found.cards);
+    }
     const conn = await NesBridge.connect(found.reader);
     const info = await inspect(conn.handle);
     card = { reader: found.reader, handle: conn.handle, atr: conn.atr, serial: info.serial };
@@ -74,6 +111,22 @@
     $("tries").textContent = info.tries;
     status(t.cardFound + (info.note ? " " + info.note : ""));
     button.disabled = false;
+  }
+
+  /* The PIN tries once the script has run. A script that held secrets
+   * ends with a card reset (docs/protocol.md): the handle then answers
+   * reset-card once, and a new connection reads the card. A failure here
+   * does not undo the success the holder was told of. */
+  async function triesAfter() {
+    try {
+      return (await inspect(card.handle)).tries;
+    } catch (e) {
+      if (!e || e.code !== "reset-card") throw e;
+      await NesBridge.disconnect(card.handle).catch(() => {});
+      const conn = await NesBridge.connect(card.reader);
+      card.handle = conn.handle;
+      return (await inspect(conn.handle)).tries;
+    }
   }
 
   async function unlock() {
@@ -95,8 +148,7 @@
       window.__nbUnlockMs = performance.now() - started;
       result(successText, true);
       status("");
-      const info = await inspect(card.handle);
-      $("tries").textContent = info.tries;
+      $("tries").textContent = await triesAfter().catch(() => "–");
       /* Done: the button stays disabled, as the authority's guide says. */
     } catch (e) {
       outcome.code = outcome.code || (e && e.code) || "error";

@@ -90,8 +90,15 @@ function waitResult(page) {
 async function unlock(page, step, pin, opts) {
   const o = opts || {};
   await step("islemler-menusu", async () => { await page.waitForSelector("#kilit"); });
+  let choices = null;
   await step("kilit-cozme", async () => {
     await page.click("#kilit");
+    /* opts.choose: several AKİS cards, the holder picks this reader's. */
+    if (o.choose) {
+      await page.waitForSelector("#chooser:not([hidden]) button.choice", { timeout: 15000 });
+      choices = await page.$$eval("#choices button", (list) => list.map((b) => b.textContent));
+      await page.click("#choices button[data-reader=" + JSON.stringify(o.choose) + "]");
+    }
     await page.waitForFunction(() => !document.getElementById("make-pin").disabled, null, { timeout: 15000 });
   });
   if (o.beforePress) await o.beforePress();
@@ -115,6 +122,7 @@ async function unlock(page, step, pin, opts) {
     frames: window.frames.length, ms: window.__nbUnlockMs }));
   result.sinceEnterMs = Date.now() - enteredAt;
   result.pinWindow = pinWindow;
+  result.choices = choices;
   return result;
 }
 

@@ -5,7 +5,8 @@
 const { test, before, after } = require("node:test");
 const assert = require("node:assert");
 const path = require("path");
-const { execFileSync } = require("child_process");
+const fs = require("fs");
+const { execFileSync, spawn } = require("child_process");
 const { startStack, H } = require("./stack");
 const drivers = require("./drivers");
 
@@ -14,7 +15,10 @@ const SUCCESS = "Kart Pin Başarıyla Değiştirildi.";
 let stack;
 
 function apdu(...hex) {
-  return execFileSync(path.join(H.BUILD, "tests", "pcsc-apdu"), [READER, ...hex]).toString().trim().split("\n")
+  return apduOn(READER, ...hex);
+}
+function apduOn(reader, ...hex) {
+  return execFileSync(path.join(H.BUILD, "tests", "pcsc-apdu"), [reader, ...hex]).toString().trim().split("\n")
     .map((l) => l.split(" ").pop());
 }
 const verifyHex = (pin) => "0020008108" + Buffer.from(pin).toString("hex").toUpperCase() + "FF".repeat(8 - pin.length);
@@ -30,6 +34,27 @@ async function withBrowser(kind, fn) {
     return await fn(browser);
   } finally {
     await browser.close();
+  }
+}
+
+/* A second virtual NES card, locked, in the second slot of the virtual
+ * reader ("... 00 01", vpcd's port 36865); stopped by its pid. It has the
+ * same serial as the first (the demo holder's card: the site signs for no
+ * other), so only the reader and the PINs tell them apart. */
+const READER2 = "nesbridge Virtual Reader 00 01";
+async function withSecondCard(fn) {
+  const dir = H.tempDir("card2");
+  const card = spawn(path.join(H.BUILD, "nesbridge-vcard"), ["--state", path.join(dir, "card.state"),
+    "--control", path.join(dir, "control.sock"), "--port", "36865", "--serial", "NB0000000001", "--init", "pin-locked",
+    "--cert", path.join(H.BUILD, "pki", "card-cert.der")], { stdio: "ignore" });
+  try {
+    execFileSync(path.join(H.BUILD, "tests", "pcsc-probe"), [READER2, "10000"], { stdio: "ignore" });
+    return await fn();
+  } finally {
+    const gone = new Promise((r) => card.once("exit", r));
+    card.kill();
+    await gone;
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -67,6 +92,19 @@ for (const kind of ["chromium", "firefox"]) {
     await unlockCase(() => assert.deepStrictEqual(
       apdu(verifyHex("000000"), verifyHex("000000"), verifyHex("000000"), "00200081"), ["63C2", "63C1", "63C0", "6983"]),
     "24681357");
+  });
+
+  test(kind + ": two AKİS cards: the site asks which one, and unlocks the one chosen", async () => {
+    await H.vcardControl("reset-state fresh");
+    await withSecondCard(() => withBrowser(kind, async (b) => {
+      await b.login();
+      const result = await b.unlock("31415926", { choose: READER2 });
+      assert.deepStrictEqual(result.choices, [READER, READER2]);
+      assert.strictEqual(result.text, SUCCESS);
+      assert.deepStrictEqual([result.pinWindow.reader, result.pinWindow.serial], [READER2, "NB0000000001"]);
+      assert.deepStrictEqual(apduOn(READER2, verifyHex("31415926")), ["9000"]);
+      assert.deepStrictEqual(apdu(verifyHex("123456")), ["9000"], "the other card is untouched");
+    }));
   });
 
   test(kind + ": a wrong SMS code is refused", async () => {

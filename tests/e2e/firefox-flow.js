@@ -27,6 +27,13 @@ async function login(ff, origin, opts) {
 async function unlock(ff, pin, opts) {
   const o = opts || {};
   await ff.click("#kilit");
+  let choices = null;
+  /* opts.choose: several AKİS cards, the holder picks this reader's. */
+  if (o.choose) {
+    await ff.waitFor("!document.getElementById('chooser').hidden && document.querySelector('#choices button') !== null");
+    choices = await ff.evaluate("return Array.from(document.querySelectorAll('#choices button'), (b) => b.textContent);");
+    await ff.click("#choices button[data-reader=" + JSON.stringify(o.choose) + "]");
+  }
   await ff.waitFor("!document.getElementById('make-pin').disabled");
   if (o.beforePress) await o.beforePress();
   const pinWindow = await pressAndTypePin(ff, pin);
@@ -35,6 +42,7 @@ async function unlock(ff, pin, opts) {
     "ok: document.getElementById('result').className === 'ok', disabled: document.getElementById('make-pin').disabled, " +
     "frames: window.frames.length };");
   result.pinWindow = pinWindow;
+  result.choices = choices;
   return result;
 }
 
