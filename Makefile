@@ -30,11 +30,11 @@ INCLUDES_tests := -Icommon -Ihost -Ivcard -Itests/support -Itests/unit -Itests/i
 INCLUDES_bench := $(INCLUDES_tests)
 
 # Each program's objects, listed once.
-COMMON_MODS := hex apdu frame base64 log wipe signature anchor platform_posix
+COMMON_MODS := hex apdu frame base64 log wipe signature crypto_direct anchor platform_posix
 # pcsc.c (the only user of winscard.h), doctor and main.c stay out of the
 # host library so that unit tests link it against a fake backend.
 HOST_MODS := errors jsonguard policy origin caller config session protocol dispatch readers card_io \
-             cmd_readers cmd_card cmd_script relay trust nonce script pinpad watchdog transaction
+             cmd_readers cmd_card cmd_script relay trust crypto_load nonce script pinpad watchdog transaction
 HOST_MAIN_MODS := pcsc doctor doctor_unix doctor_sandbox doctor_dbus main
 VCARD_CORE_MODS := card sm state files profile control
 VCARD_MAIN_MODS := main vpcd
@@ -214,7 +214,7 @@ WIN_CFLAGS := -std=c11 -O2 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 
 # ASLR (64-bit), DEP; everything static so the exe needs only system DLLs.
 WIN_LDFLAGS := -static -Wl,--dynamicbase,--nxcompat,--high-entropy-va
 # What libcrypto and the C runtime need from Windows.
-WIN_SYSLIBS := -lws2_32 -lcrypt32 -ladvapi32 -luser32 -lpthread -lssp
+WIN_SYSLIBS := -lws2_32 -lcrypt32 -ladvapi32 -luser32 -lbcrypt -lpthread -lssp
 WIN_LIBS := $(WIN_DEPS)/lib/libcjson.a $(WIN_DEPS)/lib/libcrypto.a -lwinscard $(WIN_SYSLIBS)
 VERSION := $(shell sed -n 's/.*NB_HOST_VERSION "\(.*\)"/\1/p' host/version.h)
 WIN_MSIS := $(WIN_DIR)/nesbridge-$(VERSION)-x64.msi $(WIN_DIR)/nesbridge-$(VERSION)-x64-user.msi

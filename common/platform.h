@@ -61,6 +61,10 @@ int nb_is_executable(const char *path);
  * Returns 0 when the path is not acceptable or does not fit. */
 int nb_manifest_host_path(const char *manifest_file, const char *path, char *out, size_t size);
 
+/* Fills buf with len bytes from the operating system's CSPRNG (getrandom,
+ * BCryptGenRandom). Returns 0, or -1 when it cannot. */
+int nb_random_bytes(void *buf, size_t len);
+
 /* The usable size of a block from malloc, so that all of it can be wiped. */
 size_t nb_alloc_size(void *p);
 

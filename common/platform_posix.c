@@ -9,10 +9,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifndef __APPLE__
+#include <sys/random.h>
+#endif
 
 #if defined(__linux__)
 #include <malloc.h>
@@ -140,6 +144,27 @@ int nb_manifest_host_path(const char *manifest_file, const char *path, char *out
 int nb_is_executable(const char *path)
 {
     return access(path, X_OK) == 0;
+}
+
+int nb_random_bytes(void *buf, size_t len)
+{
+#ifdef __APPLE__
+    for (size_t done = 0; done < len; done += 256)
+        if (getentropy((uint8_t *)buf + done, len - done < 256 ? len - done : 256) != 0)
+            return -1;
+    return 0;
+#else
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = getrandom((uint8_t *)buf + done, len - done, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return 0;
+#endif
 }
 
 size_t nb_alloc_size(void *p)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <windows.h>
+#include <bcrypt.h>
 
 #include <aclapi.h>
 #include <sddl.h>
@@ -161,6 +162,12 @@ int nb_is_executable(const char *path)
     DWORD attributes = GetFileAttributesA(path);
     return attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_DIRECTORY) && len > 4 &&
            _stricmp(path + len - 4, ".exe") == 0;
+}
+
+int nb_random_bytes(void *buf, size_t len)
+{
+    /* The system's preferred RNG (BCRYPT_USE_SYSTEM_PREFERRED_RNG = 2). */
+    return BCryptGenRandom(NULL, (PUCHAR)buf, (ULONG)len, 0x00000002) == 0 ? 0 : -1;
 }
 
 size_t nb_alloc_size(void *p)

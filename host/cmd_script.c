@@ -60,8 +60,10 @@ static nb_error admit_script(nb_session *s, const nb_handle *h, const cJSON *arg
     if (sig == NULL) {
         err = nb_fail(out, NB_ERR_BAD_SIGNATURE, "signature is missing or not base64");
     } else {
-        err = nb_trust_verify(s->trust, key_id, script_bytes, script_len, sig, sig_len);
-        if (err != NB_OK)
+        const nb_trust_store *trust = nb_session_trust(s);
+        if (trust == NULL && s->trust_dirs != NULL)
+            err = nb_fail(out, NB_ERR_INTERNAL, "cannot load libcrypto to check the signature");
+        else if ((err = nb_trust_verify(trust, key_id, script_bytes, script_len, sig, sig_len)) != NB_OK)
             nb_fail(out, err, NULL);
         else
             err = nb_script_parse(script_bytes, script_len, script, out);

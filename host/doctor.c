@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "caller.h"
+#include "crypto_load.h"
 #include "doctor_parts.h"
 #include "errors.h"
 #include "platform.h"
@@ -190,7 +191,7 @@ static void check_trust(doctor *d, const nb_config *config)
 {
     const char *dirs[] = {nb_system_trust_dir(), config != NULL ? config->trust_dir : NULL};
     refused_list *refused = calloc(1, sizeof(*refused));
-    nb_trust_store *store = nb_trust_load_reporting(dirs, 2, refused != NULL ? note_refused : NULL, refused);
+    nb_trust_store *store = nb_trust_load_reporting(nb_crypto_loaded(), dirs, 2, refused != NULL ? note_refused : NULL, refused);
     size_t n = nb_trust_count(store);
     nb_trust_free(store);
     char what[256];

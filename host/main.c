@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/crypto.h>
 
 #include "caller.h"
 #include "config.h"
@@ -82,18 +81,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "nesbridge-host: cannot open the log file; logging to stderr\n");
     nb_log(NB_LOG_INFO, "started, caller %s", caller == NB_CALLER_ALLOWED ? "allowed" : "refused");
 
+    /* Loaded, with libcrypto, by the first signed script (nb_session_trust). */
     const char *trust_dirs[] = {nb_system_trust_dir(), config.trust_dir};
-    nb_trust_store *trust = nb_trust_load(trust_dirs, 2);
-    nb_log(NB_LOG_INFO, "%zu authority keys trusted", nb_trust_count(trust));
 
     nb_session session;
     nb_session_init(&session, nb_pcsc_backend(), &config, caller == NB_CALLER_ALLOWED);
-    session.trust = trust;
+    session.trust_dirs = trust_dirs;
+    session.trust_dir_count = 2;
     nb_watchdog_start(STDIN_FILENO, STDOUT_FILENO,
                       config.card_timeout_ms != 0 ? config.card_timeout_ms : NB_CARD_TIMEOUT_MS_DEFAULT);
     int code = nb_relay_run(&session, STDIN_FILENO, STDOUT_FILENO);
     nb_watchdog_stop();
-    nb_trust_free(trust);
+    nb_trust_free(session.trust_loaded);
 
     nb_log(NB_LOG_INFO, "exiting with %d", code);
     nb_log_close();

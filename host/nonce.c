@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "nonce.h"
+#include "platform.h"
+#include "wipe.h"
 
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 int nb_nonce_issue(nb_nonce_table *t, uint32_t handle, time_t now, uint8_t out[NB_NONCE_BYTES])
 {
@@ -18,7 +18,7 @@ int nb_nonce_issue(nb_nonce_table *t, uint32_t handle, time_t now, uint8_t out[N
         if (n->issued < slot->issued)
             slot = n;
     }
-    if (RAND_bytes(out, NB_NONCE_BYTES) != 1)
+    if (nb_random_bytes(out, NB_NONCE_BYTES) != 0)
         return -1;
     memcpy(slot->value, out, NB_NONCE_BYTES);
     slot->handle = handle;
@@ -30,7 +30,7 @@ int nb_nonce_issue(nb_nonce_table *t, uint32_t handle, time_t now, uint8_t out[N
 static const nb_nonce *find(const nb_nonce_table *t, const uint8_t value[NB_NONCE_BYTES])
 {
     for (size_t i = 0; i < NB_NONCE_SLOTS; i++)
-        if (t->slots[i].in_use && CRYPTO_memcmp(t->slots[i].value, value, NB_NONCE_BYTES) == 0)
+        if (t->slots[i].in_use && nb_equal_secret(t->slots[i].value, value, NB_NONCE_BYTES))
             return &t->slots[i];
     return NULL;
 }

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "apdu.h"
 #include "hex.h"
 #include "jsonguard.h"
@@ -295,7 +293,7 @@ nb_error nb_new_pin_check(const nb_step *step, const char *pin, const char *conf
             return NB_ERR_PIN_FORMAT;
     if (step->confirm) {
         if (confirmation == NULL || strlen(confirmation) != len ||
-            CRYPTO_memcmp(pin, confirmation, len) != 0)
+            !nb_equal_secret(pin, confirmation, len))
             return NB_ERR_PIN_MISMATCH;
     }
     return NB_OK;

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
+#include "crypto_load.h"
 #include "errors.h"
 #include "log.h"
+#include "platform.h"
 #include "watchdog.h"
 #include "wipe.h"
 
@@ -19,6 +19,17 @@ void nb_session_init(nb_session *s, const nb_backend *backend, const nb_config *
     s->config = config;
     s->caller_allowed = caller_allowed;
     s->clock = NULL;
+}
+
+const nb_trust_store *nb_session_trust(nb_session *s)
+{
+    if (s->trust == NULL && s->trust_dirs != NULL && !s->trust_tried) {
+        s->trust_tried = 1;
+        s->trust_loaded = nb_trust_load(nb_crypto_loaded(), s->trust_dirs, s->trust_dir_count);
+        s->trust = s->trust_loaded;
+        nb_log(NB_LOG_INFO, "%zu authority keys trusted", nb_trust_count(s->trust));
+    }
+    return s->trust;
 }
 
 nb_io_buffers *nb_session_io(nb_session *s)
@@ -72,7 +83,7 @@ static uint32_t fresh_handle_id(nb_session *s)
 {
     for (;;) {
         uint32_t id = 0;
-        if (RAND_bytes((unsigned char *)&id, sizeof(id)) != 1)
+        if (nb_random_bytes(&id, sizeof(id)) != 0)
             return 0;
         id &= 0x7FFFFFFFu; /* stays a safe integer in every JSON reader */
         if (id != 0 && nb_session_find(s, id) == NULL)

@@ -64,7 +64,13 @@ typedef struct nb_session {
     nb_handle handles[NB_MAX_HANDLES];
     nb_wait_hooks wait_hooks;
     int last_wait_cancelled; /* the previous wait ended because of input */
-    const nb_trust_store *trust; /* authority keys for signed scripts */
+    const nb_trust_store *trust; /* authority keys for signed scripts: see nb_session_trust */
+    /* Where nb_session_trust loads them from on first use (main.c sets
+     * these; unit tests set trust instead). */
+    const char *const *trust_dirs;
+    size_t trust_dir_count;
+    nb_trust_store *trust_loaded; /* what nb_session_trust loaded; main frees it */
+    int trust_tried;
     nb_nonce_table nonces;
     time_t (*clock)(void);       /* injectable for tests; time() otherwise */
     /* Where a new-PIN APDU is built; wiped right after it is sent (tests
@@ -85,6 +91,11 @@ uint32_t nb_session_context(nb_session *s, nb_context *ctx);
  * is gone, forgets the context and every handle so that the next request
  * starts afresh. */
 void nb_session_note_rv(nb_session *s, uint32_t rv);
+
+/* The authority's keys, loaded (and libcrypto with them) the first time a
+ * signed script needs them: a host that never runs one never pays for
+ * either. NULL when they cannot be loaded. */
+const nb_trust_store *nb_session_trust(nb_session *s);
 
 /* Seconds since the epoch, from the injectable clock. */
 time_t nb_session_now(const nb_session *s);

@@ -5,14 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
-
 #include "hex.h"
 #include "signature.h"
 #include "log.h"
@@ -28,6 +20,7 @@ typedef struct {
 } trusted_key;
 
 struct nb_trust_store {
+    const nb_crypto_api *crypto;
     trusted_key keys[NB_TRUST_MAX_KEYS];
     size_t count;
 };
@@ -55,10 +48,10 @@ static void load_file(nb_trust_store *store, nb_anchor_dir *dir, const char *nam
             ignored(sink, path, &why);
         return;
     }
-    EVP_PKEY *key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+    EVP_PKEY *key = store->crypto->PEM_read_PUBKEY(f, NULL, NULL, NULL);
     fclose(f);
     if (key == NULL || nb_trust_add_key(store, key) != 0) {
-        EVP_PKEY_free(key);
+        store->crypto->EVP_PKEY_free(key);
         why.problem = NB_ANCHOR_BAD_KEY;
         snprintf(why.where, sizeof(why.where), "%s", path);
         ignored(sink, path, &why);
@@ -70,10 +63,10 @@ static void load_file(nb_trust_store *store, nb_anchor_dir *dir, const char *nam
 int nb_trust_add_key(nb_trust_store *store, EVP_PKEY *key)
 {
     int is_rsa = 0;
-    if (store->count == NB_TRUST_MAX_KEYS || !nb_signature_key_acceptable(key, &is_rsa))
+    if (store->count == NB_TRUST_MAX_KEYS || !nb_signature_key_acceptable(store->crypto, key, &is_rsa))
         return -1;
     trusted_key *slot = &store->keys[store->count];
-    if (nb_key_id(key, slot->id) != 0)
+    if (nb_key_id(store->crypto, key, slot->id) != 0)
         return -1;
     slot->key = key;
     slot->is_rsa = is_rsa;
@@ -117,12 +110,15 @@ static void load_dir(nb_trust_store *store, const char *dir, const ignored_sink 
     nb_anchor_dir_close(d);
 }
 
-nb_trust_store *nb_trust_load_reporting(const char *const dirs[], size_t dir_count, nb_trust_ignored_fn on_ignored,
-                                        void *arg)
+nb_trust_store *nb_trust_load_reporting(const nb_crypto_api *crypto, const char *const dirs[], size_t dir_count,
+                                        nb_trust_ignored_fn on_ignored, void *arg)
 {
+    if (crypto == NULL)
+        return NULL;
     nb_trust_store *store = calloc(1, sizeof(*store));
     if (store == NULL)
         return NULL;
+    store->crypto = crypto;
     ignored_sink sink = {on_ignored, arg};
     for (size_t i = 0; i < dir_count; i++)
         if (dirs[i] != NULL && dirs[i][0] != '\0')
@@ -130,9 +126,9 @@ nb_trust_store *nb_trust_load_reporting(const char *const dirs[], size_t dir_cou
     return store;
 }
 
-nb_trust_store *nb_trust_load(const char *const dirs[], size_t dir_count)
+nb_trust_store *nb_trust_load(const nb_crypto_api *crypto, const char *const dirs[], size_t dir_count)
 {
-    return nb_trust_load_reporting(dirs, dir_count, NULL, NULL);
+    return nb_trust_load_reporting(crypto, dirs, dir_count, NULL, NULL);
 }
 
 void nb_trust_free(nb_trust_store *store)
@@ -140,7 +136,7 @@ void nb_trust_free(nb_trust_store *store)
     if (store == NULL)
         return;
     for (size_t i = 0; i < store->count; i++)
-        EVP_PKEY_free(store->keys[i].key);
+        store->crypto->EVP_PKEY_free(store->keys[i].key);
     free(store);
 }
 
@@ -158,5 +154,5 @@ nb_error nb_trust_verify(const nb_trust_store *store, const char *key_id, const 
             tk = &store->keys[i];
     if (tk == NULL)
         return NB_ERR_UNKNOWN_KEY;
-    return nb_signature_verify(tk->key, data, len, sig, sig_len) ? NB_OK : NB_ERR_BAD_SIGNATURE;
+    return nb_signature_verify(store->crypto, tk->key, data, len, sig, sig_len) ? NB_OK : NB_ERR_BAD_SIGNATURE;
 }

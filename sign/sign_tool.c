@@ -69,9 +69,9 @@ static int sign(const char *key_path, const char *in_path)
     size_t sig_len = sizeof(sig);
     char key_id[NB_KEY_ID_HEX + 1];
     if (md != NULL && EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) == 1 &&
-        nb_signature_setup(pctx, key) == 0 &&
+        nb_signature_setup(nb_crypto_direct(), pctx, key) == 0 &&
         EVP_DigestSign(md, sig, &sig_len, (const unsigned char *)script, len) == 1 &&
-        nb_key_id(key, key_id) == 0) {
+        nb_key_id(nb_crypto_direct(), key, key_id) == 0) {
         char *script_b64 = nb_base64_encode((const uint8_t *)script, len);
         char *sig_b64 = nb_base64_encode(sig, sig_len);
         if (script_b64 != NULL && sig_b64 != NULL) {
@@ -95,7 +95,7 @@ static int sign(const char *key_path, const char *in_path)
 static const char *check_signed(EVP_PKEY *key, const cJSON *signed_script, uint8_t **script, size_t *script_len)
 {
     int is_rsa = 0;
-    if (!nb_signature_key_acceptable(key, &is_rsa))
+    if (!nb_signature_key_acceptable(nb_crypto_direct(), key, &is_rsa))
         return "not a P-256 or RSA >= 3072 key";
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(signed_script, "script");
     const cJSON *g = cJSON_GetObjectItemCaseSensitive(signed_script, "signature");
@@ -107,9 +107,9 @@ static const char *check_signed(EVP_PKEY *key, const cJSON *signed_script, uint8
     const char *why = NULL;
     if (*script == NULL || sig == NULL || !cJSON_IsString(k))
         why = "malformed signed script";
-    else if (nb_key_id(key, id) != 0 || strcmp(id, k->valuestring) != 0)
+    else if (nb_key_id(nb_crypto_direct(), key, id) != 0 || strcmp(id, k->valuestring) != 0)
         why = "signed with another key";
-    else if (!nb_signature_verify(key, *script, *script_len, sig, sig_len))
+    else if (!nb_signature_verify(nb_crypto_direct(), key, *script, *script_len, sig, sig_len))
         why = "bad signature";
     free(sig);
     return why;
@@ -142,7 +142,7 @@ static int print_key_id(const char *path)
     if (key == NULL)
         key = read_key(path, 0);
     char id[NB_KEY_ID_HEX + 1];
-    if (key == NULL || nb_key_id(key, id) != 0) {
+    if (key == NULL || nb_key_id(nb_crypto_direct(), key, id) != 0) {
         fprintf(stderr, "nesbridge-sign: cannot read a key from %s\n", path);
         EVP_PKEY_free(key);
         return 1;

@@ -21,8 +21,8 @@ static void setup_store(void)
     if (store != NULL)
         return;
     EVP_PKEY *key = EVP_EC_gen("P-256");
-    nb_key_id(key, key_id);
-    store = nb_trust_load(NULL, 0);
+    nb_key_id(nb_crypto_direct(), key, key_id);
+    store = nb_trust_load(nb_crypto_direct(), NULL, 0);
     nb_trust_add_key(store, key);
 }
 

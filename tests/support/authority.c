@@ -97,7 +97,7 @@ int authority_sign(EVP_PKEY *key, const char *json, int raw_ecdsa, char **script
         (!is_rsa || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
                      EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1)) &&
         EVP_DigestSign(md, sig, &sig_len, (const unsigned char *)json, strlen(json)) == 1 &&
-        nb_key_id(key, key_id) == 0) {
+        nb_key_id(nb_crypto_direct(), key, key_id) == 0) {
         const unsigned char *out = sig;
         if (raw_ecdsa && !is_rsa) {
             sig_len = der_to_raw(sig, sig_len, raw);

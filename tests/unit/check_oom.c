@@ -277,7 +277,7 @@ static void setup(void)
 {
     nb_json_use_host_allocator();
     key = authority_new_key(0);
-    store = nb_trust_load(NULL, 0);
+    store = nb_trust_load(nb_crypto_direct(), NULL, 0);
     EVP_PKEY_up_ref(key);
     ck_assert_int_eq(nb_trust_add_key(store, key), 0);
 }

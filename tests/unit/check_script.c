@@ -87,7 +87,7 @@ static void setup(void)
 {
     fake_init(&fake);
     nb_session_init(&session, &fake.backend, NULL, 1);
-    store = nb_trust_load(NULL, 0);
+    store = nb_trust_load(nb_crypto_direct(), NULL, 0);
     EVP_PKEY_up_ref(ec_key);
     EVP_PKEY_up_ref(rsa_key);
     ck_assert_int_eq(nb_trust_add_key(store, ec_key), 0);
@@ -820,7 +820,7 @@ END_TEST
 
 START_TEST(trust_store_rules)
 {
-    nb_trust_store *s = nb_trust_load(NULL, 0);
+    nb_trust_store *s = nb_trust_load(nb_crypto_direct(), NULL, 0);
     EVP_PKEY *weak_rsa = EVP_RSA_gen(2048);
     EVP_PKEY *p384 = EVP_EC_gen("P-384");
     ck_assert_int_eq(nb_trust_add_key(s, weak_rsa), -1);
@@ -839,7 +839,7 @@ START_TEST(trust_store_rules)
     ck_assert_int_eq(authority_write_public(rsa_key, path), 0);
     chmod(path, 0664);
     const char *dirs[] = {dir, "/nonexistent"};
-    nb_trust_store *loaded = nb_trust_load(dirs, 2);
+    nb_trust_store *loaded = nb_trust_load(nb_crypto_direct(), dirs, 2);
     ck_assert_uint_eq(nb_trust_count(loaded), 1);
     nb_trust_free(loaded);
     unlink(path);

@@ -76,7 +76,7 @@ static size_t load(const char *dir, refusals *r)
 {
     memset(r, 0, sizeof(*r));
     const char *dirs[] = {dir};
-    nb_trust_store *s = nb_trust_load_reporting(dirs, 1, note, r);
+    nb_trust_store *s = nb_trust_load_reporting(nb_crypto_direct(), dirs, 1, note, r);
     size_t n = nb_trust_count(s);
     nb_trust_free(s);
     return n;
