@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kilit Çözme: find the card through nesbridge, show its serial and PIN
  * tries, and run the unlock script that the authority's server signs; the
  * extension asks the holder for the new PIN in a window of its own. */
@@ -125,6 +126,7 @@
       await NesBridge.disconnect(card.handle).catch(() => {});
       const conn = await NesBridge.connect(card.reader);
       card.handle = conn.handle;
+      if (testMode && window.__nbLastSigned) window.__nbLastSigned.handle = conn.handle;
       return (await inspect(conn.handle)).tries;
     }
   }
