@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Background: one native port per page (tab and frame), opened on first
  * use and closed when the page goes away. It sets the request's origin
  * from the sender, never from the page, and adds the new PIN, which the

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Builds the extension into a directory. Release: the sources as they are.
  * Dev (origins given): the content script and the origin check also serve
  * those origins, e.g. the demo site's.

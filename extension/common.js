@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the content script, the background and the Node tests: which
  * origins are served, what a page may ask, and how replies are routed.
  * Plain script (no modules): browsers load it before the other scripts. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Content script: the only bridge between the page and the extension. It
  * listens to window.postMessage from this very window, on an allowed
  * origin, in a secure context, and answers only to that origin. */

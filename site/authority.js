@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The authority's card cryptography and script signing, for the demo site
  * (the same as vcard/sm.c and tests/support/authority.c; vectors in
  * docs/card-profile.md, checked by tests/js/authority.test.js). */

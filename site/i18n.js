@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Turkish (default) and English texts of the demo site. */
 "use strict";
 

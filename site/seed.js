@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Creates the demo site's data: one demo holder, the DEMO authority signing
  * key (its public half goes to the host's trust directory), the DEMO master
  * key of the virtual cards, and the host configuration for the demo origin.

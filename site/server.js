@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The demo authority site: the Kamu SM "Kilit Çözme" flow (password login,
  * captcha, SMS code, services menu, card unlock) on top of nesbridge.
  * Node standard library only. Data (users, demo authority key, audit log)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Types for nes-bridge.js / nes-bridge.mjs (protocol 1, docs/protocol.md). */
 
 export type ErrorCode =

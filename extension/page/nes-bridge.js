@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nes-bridge.js: the page's side of nesbridge (docs/protocol.md).
  * Classic script: defines globalThis.NesBridge and NesBridgeError.
  * ES module: import { NesBridge } from "./nes-bridge.mjs".

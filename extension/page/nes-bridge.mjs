@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ES module entry: the classic script defines the globals; this re-exports them. */
 import "./nes-bridge.js";
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The SMS code page: seconds left, counted down in the page. */
 "use strict";
 (function () {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Browser tests: the extension in real headless Chromium and Firefox ESR,
  * through the real host, pcscd and the virtual NES card (make vcard-up). */
 "use strict";

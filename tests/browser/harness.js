@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared pieces of the browser tests: the test web server, the dev build of
  * the extension, the host's configuration and manifests, and launching
  * Debian's Chromium (through playwright-core) and Firefox ESR (sideloaded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* web-ext lint on the release extension: no errors, no notices, and no
  * warning but the one the dual manifest must carry (Firefox ignores
  * background.service_worker, which Chromium needs). */

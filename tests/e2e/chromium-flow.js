@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The seed's unlock flow, step by step, in Chromium (playwright-core):
  * Ana sayfa -> Online İşlemler -> NES İşlemleri -> Şifreli Giriş -> SMS
  * Onay -> SMS code -> İşlemler -> Kilit Çözme -> Yeni PIN Üret -> the new

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* SPDX-License-Identifier: Apache-2.0 */
 /* make demo: the whole unlock, end to end, as a person would do it: a
  * virtual NES card locked by 3 wrong PINs, the demo authority site, headless
  * Chromium with the extension, the real host and pcscd. Prints each step

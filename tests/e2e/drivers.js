@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The same holder's actions in either browser: Chromium through
  * playwright-core, Firefox ESR through Marionette. */
 "use strict";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* End to end: the demo site's unlock in real headless Chromium and Firefox
  * ESR with the extension, the real host, pcscd and the virtual NES card. */
 "use strict";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The seed's unlock flow in Firefox ESR, driven over Marionette; the same
  * steps as chromium-flow.js. */
 "use strict";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small Marionette client (Firefox's remote protocol; Debian ships no
  * geckodriver): install the add-on, open pages, find and fill elements,
  * switch to the extension's PIN window. Messages are "length:JSON"; commands are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The demo site's own defences, over HTTP: headers, CSRF, captcha, the ID
  * checksum, login rate limit, session gates, language toggle. */
 "use strict";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Brings up what the unlock needs for end-to-end runs: seeded demo data,
  * the site (with test hooks), the dev build of the extension for the
  * site's origin, the host configuration. pcscd + card come from

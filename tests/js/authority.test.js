@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The demo site's card cryptography against the vectors of
  * docs/card-profile.md (the C card and tests use the same). */
 "use strict";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the extension's shared logic (extension/common.js). */
 "use strict";
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runs one scenario named in ?scenario= and reports its outcome to the
  * test server (POST /result/<run>), and in window.__result. */
 "use strict";
