@@ -47,21 +47,40 @@ else
     record="$root/var/lib/nesbridge/installed-files"
 fi
 
+# Where a snap or Flatpak browser is found: /snap/bin and the Flatpak
+# installations, as doctor looks (NESBRIDGE_SANDBOX_ROOT moves /snap and
+# /var/lib/flatpak for tests, as it does for doctor).
+sandbox_root=${NESBRIDGE_SANDBOX_ROOT:-}
+sandboxed() { # snap flatpak: prints "snap" or "Flatpak" when installed
+    if [ "$1" != - ] && [ -e "$sandbox_root/snap/bin/$1" ]; then echo snap
+    elif [ "$2" != - ] && { [ -e "$home/.local/share/flatpak/app/$2" ] || [ -e "$sandbox_root/var/lib/flatpak/app/$2" ]; }; then
+        echo Flatpak
+    fi
+}
+
 # The browsers, from the table doctor shares (browsers-linux.tsv), as
-# "id|kind|directory" lines: the browser's own directory per user (found
-# when it exists), or its system directory.
+# "id|kind|directory|create" lines: the browser's own directory per user
+# (found when it exists), or its system directory. A snap or Flatpak
+# browser starts the host through the WebExtensions portal or
+# xdg-native-messaging-proxy, which read the home directory's host folder
+# (~/.mozilla, ~/.config/chromium), not the sandbox's own: per user, that
+# folder is made (create=1) even when no unsandboxed browser uses it.
 table="$here/browsers-linux.tsv"
 tab=$(printf '\t')
 browsers=$(
-    grep -v '^#' "$table" | while IFS=$tab read -r id _name kind user_dir system_dir _snap _flatpak; do
+    grep -v '^#' "$table" | while IFS=$tab read -r id _name kind user_dir system_dir snap flatpak; do
         if [ "$mode" = user ]; then
             [ "$user_dir" != - ] || continue
             case "$user_dir" in
-                .config/*) echo "$id|$kind|$config/${user_dir#.config/}" ;;
-                *) echo "$id|$kind|$root$home/$user_dir" ;;
+                .config/*) echo "$id|$kind|$config/${user_dir#.config/}|0" ;;
+                *) echo "$id|$kind|$root$home/$user_dir|0" ;;
             esac
+            if [ -n "$(sandboxed "$snap" "$flatpak")" ]; then
+                if [ "$kind" = firefox ]; then echo "$id|$kind|$root$home/.mozilla|1"
+                else echo "$id|$kind|$config/chromium|1"; fi
+            fi
         elif [ "$system_dir" != - ]; then
-            echo "$id|$kind|$root$system_dir"
+            echo "$id|$kind|$root$system_dir|0"
         fi
     done
 )
@@ -92,16 +111,21 @@ JSON
     chmod 0644 "$2"
 }
 
+# What doctor says of a snap or Flatpak browser, in short: no advice to
+# change browsers while the portal or the proxy can start the host.
 explain_sandboxes() {
-    grep -v '^#' "$table" | while IFS=$tab read -r _id _name _kind _user _system snap flatpak; do
-        if [ "$snap" != - ] && command -v snap >/dev/null 2>&1 && snap list "$snap" >/dev/null 2>&1; then
-            echo "note: $snap is a snap; snaps cannot start native hosts installed outside the snap." \
-                 "Install the browser from your distribution's packages to use nesbridge with it."
-        fi
-        if [ "$flatpak" != - ] && command -v flatpak >/dev/null 2>&1 && flatpak info "$flatpak" >/dev/null 2>&1; then
-            echo "note: $flatpak is a flatpak; it cannot start a host outside its sandbox." \
-                 "Use the browser from your distribution's packages (docs/install.md)."
-        fi
+    grep -v '^#' "$table" | while IFS=$tab read -r _id bname kind _user _system snap flatpak; do
+        how=$(sandboxed "$snap" "$flatpak")
+        [ -n "$how" ] || continue
+        if [ "$mode" = system ]; then
+            if [ "$kind" = firefox ]; then where=/usr/lib/mozilla/native-messaging-hosts
+            else where=/etc/chromium/native-messaging-hosts; fi
+        elif [ "$kind" = firefox ]; then where=$home/.mozilla/native-messaging-hosts
+        else where=${XDG_CONFIG_HOME:-$home/.config}/chromium/NativeMessagingHosts; fi
+        echo "note: $bname ($how) starts nesbridge through the WebExtensions portal or xdg-native-messaging-proxy," \
+             "which read $where/$name.json. The portal asks once whether $bname may start it: answer Allow." \
+             "Run \`nesbridge-host doctor\` to see which of the two this system has and what is missing;" \
+             "with neither, install the xdg-native-messaging-proxy package (docs/install.md)."
     done
 }
 
@@ -125,8 +149,8 @@ found=0
 done_dirs=""
 while IFS= read -r line; do
     [ -n "$line" ] || continue
-    browser=${line%%|*}; rest=${line#*|}; kind=${rest%%|*}; dir=${rest#*|}
-    if [ "$mode" = user ] && [ ! -d "$dir" ]; then continue; fi
+    browser=${line%%|*}; rest=${line#*|}; kind=${rest%%|*}; rest=${rest#*|}; dir=${rest%|*}; create=${rest##*|}
+    if [ "$mode" = user ] && [ ! -d "$dir" ] && [ "$create" = 0 ]; then continue; fi
     if [ "$mode" = system ] && [ ! -d "$dir" ] && [ ! -d "$(dirname "$dir")" ]; then continue; fi
     mdir=$(manifest_dir "$kind" "$dir")
     # All channels of a browser share one system directory: write it once.

@@ -29,6 +29,9 @@ chromium_dirs=$(awk -F '\t' '!/^#/ && $3 == "chromium" && $5 != "-" { print $5 }
 for dir in $chromium_dirs; do
     put "$here/../manifests/chromium.json.in" "$dir/native-messaging-hosts/tr.gov.kamusm.nesbridge.json"
 done
+# Firefox's system directory, which the WebExtensions portal and
+# xdg-native-messaging-proxy read too (for snap and Flatpak Firefox), as
+# they read /etc/chromium and /etc/opt/chrome for the Chromium family.
 mkdir -p "$stage/usr/lib/mozilla/native-messaging-hosts"
 sed "s|@HOST_PATH@|$host|" "$here/../manifests/firefox.json.in" > "$stage/usr/lib/mozilla/native-messaging-hosts/tr.gov.kamusm.nesbridge.json"
 chmod 0644 "$stage/usr/lib/mozilla/native-messaging-hosts/tr.gov.kamusm.nesbridge.json"
@@ -47,6 +50,26 @@ TXT
 chmod 0644 "$stage/etc/nesbridge/trust.d/README"
 conffiles="$conffiles/etc/nesbridge/trust.d/README
 "
+# Snap and Flatpak browsers: what doctor and install.sh say too.
+cat > "$stage/usr/share/doc/nesbridge/README.Debian" <<'TXT'
+nesbridge for Debian and Ubuntu
+===============================
+
+Browsers installed as a snap (Ubuntu's Firefox and Chromium) or a Flatpak
+cannot start a program outside their sandbox themselves. They ask a
+session service to: the WebExtensions portal of xdg-desktop-portal
+(Ubuntu 22.04 and later) or xdg-native-messaging-proxy (Firefox 157 and
+later; Ubuntu ships it from 26.04). Both read the manifests this package
+installs, /usr/lib/mozilla/native-messaging-hosts for Firefox and
+/etc/chromium/native-messaging-hosts, /etc/opt/chrome/native-messaging-hosts
+for the Chromium family. The portal asks once whether the browser may
+start nesbridge and remembers the answer.
+
+`/usr/lib/nesbridge/nesbridge-host doctor` says which of the two this
+system has, whether the answer was yes or no, and the command that undoes
+a "no". With neither, install the xdg-native-messaging-proxy package or
+use the browser from the distribution's packages.
+TXT
 cp "$here/debian/copyright" "$stage/usr/share/doc/nesbridge/copyright"
 printf 'nesbridge (%s) unstable; urgency=medium\n\n  * Package built from the nesbridge tree.\n\n -- nesbridge maintainers <maintainers@users.noreply.b-seed-74cd134a.example>  %s\n' \
     "$version" "$(date -R -d @0)" | gzip -9n > "$stage/usr/share/doc/nesbridge/changelog.Debian.gz"

@@ -30,6 +30,25 @@ test("the package builds and holds what it should", () => {
   assert.match(control, /^Depends: .*libpcsclite1/m);
 });
 
+/* Snap and Flatpak browsers reach the host through the WebExtensions
+ * portal or xdg-native-messaging-proxy: the package's manifests must be in
+ * their search lists (mozilla and chromium mode), and its note says what
+ * doctor says. */
+test("the package's manifests are where the portal and the proxy look, and its note says so", () => {
+  const files = execFileSync("dpkg-deb", ["-c", deb]).toString();
+  const has = (dir) => files.includes("." + dir + "/tr.gov.kamusm.nesbridge.json");
+  assert.ok(["/usr/lib/mozilla/native-messaging-hosts", "/usr/lib64/mozilla/native-messaging-hosts"].some(has), "a Firefox manifest the portal and proxy read");
+  assert.ok(["/etc/opt/chrome/native-messaging-hosts", "/etc/chromium/native-messaging-hosts"].every(has), "the Chromium family's");
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nb-deb-x-"));
+  execFileSync("dpkg-deb", ["-x", deb, tmp]);
+  const note = fs.readFileSync(path.join(tmp, "usr/share/doc/nesbridge/README.Debian"), "utf8");
+  assert.match(note, /WebExtensions portal/);
+  assert.match(note, /xdg-native-messaging-proxy/);
+  assert.match(note, /nesbridge-host doctor/);
+  assert.doesNotMatch(note, /cannot start a host outside/);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
 test("lintian finds nothing but the documented overrides", () => {
   const r = spawnSync("lintian", ["--tag-display-limit", "0", deb], { encoding: "utf8" });
   const findings = r.stdout.split("\n").filter((l) => /^[EW]: /.test(l));

@@ -100,6 +100,38 @@ test("system install into a root: system paths of every browser family", () => {
   fs.rmSync(top, { recursive: true, force: true });
 });
 
+/* A snap or Flatpak browser starts the host through the WebExtensions
+ * portal or xdg-native-messaging-proxy, which read the home directory's
+ * host folders, not the sandbox's: install.sh makes them even when no
+ * unsandboxed browser uses them, and says what doctor says. */
+test("per-user install with a snap Firefox and a Flatpak Chromium: manifests where the portal and the proxy look", () => {
+  const { top, fakeHost, home } = setup();
+  fs.mkdirSync(home);
+  const root = path.join(top, "root");
+  fs.mkdirSync(path.join(root, "snap", "bin"), { recursive: true });
+  fs.writeFileSync(path.join(root, "snap", "bin", "firefox"), "");
+  fs.mkdirSync(path.join(home, ".local", "share", "flatpak", "app", "org.chromium.Chromium"), { recursive: true });
+  const env = { HOME: home, NESBRIDGE_SANDBOX_ROOT: root };
+  const before = listFiles(home);
+  const out = run(env, "--user", "--host", fakeHost);
+  const firefox = path.join(home, ".mozilla", "native-messaging-hosts", "tr.gov.kamusm.nesbridge.json");
+  const chromium = path.join(home, ".config", "chromium", "NativeMessagingHosts", "tr.gov.kamusm.nesbridge.json");
+  assert.deepStrictEqual(JSON.parse(fs.readFileSync(firefox, "utf8")).allowed_extensions, ["nesbridge@kamusm.gov.tr"]);
+  assert.deepStrictEqual(JSON.parse(fs.readFileSync(chromium, "utf8")).allowed_origins, ["chrome-extension://ffpjpdkbfkaajpicelpogecbmppnpjkp/"]);
+  assert.ok(!fs.existsSync(path.join(home, "snap")), "nothing in the snap's private folder");
+  assert.match(out, new RegExp("note: Firefox \\(snap\\) starts nesbridge through the WebExtensions portal or xdg-native-messaging-proxy, which read " +
+    firefox.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "\\. The portal asks once whether Firefox may start it: answer Allow\\."));
+  assert.match(out, /note: Chromium \(Flatpak\) starts nesbridge through the WebExtensions portal or xdg-native-messaging-proxy, which read .*\/\.config\/chromium\/NativeMessagingHosts\/tr\.gov\.kamusm\.nesbridge\.json/);
+  assert.match(out, /Run `nesbridge-host doctor` to see which of the two this system has and what is missing; with neither, install the xdg-native-messaging-proxy package/);
+  assert.doesNotMatch(out, /cannot start|distribution's packages to use nesbridge/);
+  /* A system install names the system folders, which both read too. */
+  const sys = run({ HOME: home, NESBRIDGE_SANDBOX_ROOT: root }, "--system", "--dry-run", "--root", path.join(top, "sysroot"), "--host", fakeHost);
+  assert.match(sys, /note: Firefox \(snap\) .* which read \/usr\/lib\/mozilla\/native-messaging-hosts\/tr\.gov\.kamusm\.nesbridge\.json/);
+  run(env, "--uninstall");
+  assert.deepStrictEqual(listFiles(home), before, "uninstall removes exactly what install added");
+  fs.rmSync(top, { recursive: true, force: true });
+});
+
 test("bad options are refused", () => {
   assert.throws(() => run({ HOME: os.tmpdir() }, "--frobnicate"));
 });

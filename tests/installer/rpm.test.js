@@ -25,6 +25,11 @@ test("the RPM builds and lists the host, manifests and trust directory", () => {
     "/usr/lib64/mozilla/native-messaging-hosts/tr.gov.kamusm.nesbridge.json"]) {
     assert.ok(files.includes(f), f);
   }
+  /* Snap and Flatpak browsers: the WebExtensions portal and
+   * xdg-native-messaging-proxy read these very folders. */
+  const has = (dir) => files.includes(dir + "/tr.gov.kamusm.nesbridge.json");
+  assert.ok(["/usr/lib/mozilla/native-messaging-hosts", "/usr/lib64/mozilla/native-messaging-hosts"].every(has));
+  assert.ok(["/etc/opt/chrome/native-messaging-hosts", "/etc/chromium/native-messaging-hosts"].every(has));
   const info = execFileSync("rpm", ["-qip", rpm], { stdio: ["ignore", "pipe", "ignore"] }).toString();
   assert.match(info, /Name\s*: nesbridge/);
   assert.match(info, /Version\s*: 0\.1\.0/);
