@@ -9,9 +9,11 @@ set -eu
 demo_packages="make gcc pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libcjson-dev libssl-dev openssl
 procps ca-certificates chromium"
 # Everything make check runs besides: clang, Check, valgrind, Firefox,
-# packaging, Windows (mingw-w64, wine, wixl).
+# packaging, Windows (mingw-w64, wine, wixl); a session bus, GDBus and the
+# Python D-Bus binding for doctor's sandbox tests (tests/installer).
 check_packages="clang check valgrind firefox-esr zip libclang-rt-14-dev gdb clang-tools lintian rpm
-gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev perl wixl msitools wine wine64"
+gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev perl wixl msitools wine wine64
+dbus python3-dbus python3-gi libglib2.0-0 libglib2.0-bin"
 if [ "${1:-}" = demo ]; then
     packages=$demo_packages
 else
