@@ -26,7 +26,8 @@ INCLUDES_host := -Icommon -Ihost
 INCLUDES_common := -Icommon
 INCLUDES_sign := -Icommon
 INCLUDES_vcard := -Icommon -Ivcard
-INCLUDES_tests := -Icommon -Ihost -Ivcard -Itests/support -Itests/unit -Itests/integration
+INCLUDES_ifd := -Icommon -Ivcard -Iifd
+INCLUDES_tests := -Icommon -Ihost -Ivcard -Iifd -Itests/support -Itests/unit -Itests/integration
 INCLUDES_bench := $(INCLUDES_tests)
 
 # Each program's objects, listed once.
@@ -38,22 +39,27 @@ HOST_MODS := errors jsonguard policy origin caller config session protocol dispa
 HOST_MAIN_MODS := pcsc doctor doctor_unix doctor_sandbox doctor_dbus main
 VCARD_CORE_MODS := card sm state files profile control
 VCARD_MAIN_MODS := main vpcd
+# The pinpad reader's driver (ifd/): API over protocol over transport,
+# with the card's logic inside (pcscd loads it from reader.conf).
+IFD_MODS := ifdhandler pin_entry slot
 
 obj = $(patsubst %,$(BUILD)/obj/$(1)/%.o,$(2))
 COMMON_LIB := $(BUILD)/lib/libnbcommon.a
 HOST_LIB := $(BUILD)/lib/libnbhost.a
 VCARD_LIB := $(BUILD)/lib/libnbcard.a
+IFD_LIB := $(BUILD)/lib/libnbifd.a
 HOST_BIN := $(BUILD)/nesbridge-host
 VCARD_BIN := $(BUILD)/nesbridge-vcard
 SIGN_BIN := $(BUILD)/nesbridge-sign
+IFD_DRIVER := $(BUILD)/libifdnesbridge.so
 PCSC_OBJ := $(call obj,host,pcsc)
 SUPPORT_OBJS := $(call obj,tests/support,authority)
 
 UNIT_TESTS := frame jsonguard hex apdu policy origin caller config errors protocol dispatch relay log platform \
               script trust oom watchdog
-CARD_TESTS := sm card
+CARD_TESTS := sm card pin_entry
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/check_%) $(CARD_TESTS:%=$(BUILD)/tests/check_%)
-IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_script \
+IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_script $(BUILD)/tests/it_pinpad \
            $(BUILD)/tests/pcsc-probe $(BUILD)/tests/pcsc-apdu
 
 .SECONDARY:
@@ -64,7 +70,7 @@ IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_scrip
 DEV_ORIGINS ?= http://localhost:8443
 NODE_DEPS := tests/browser/node_modules/.package-lock.json
 
-all: $(HOST_BIN) $(VCARD_BIN) $(SIGN_BIN)
+all: $(HOST_BIN) $(VCARD_BIN) $(SIGN_BIN) $(IFD_DRIVER)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -73,6 +79,7 @@ $(BUILD)/obj/%.o: %.c
 $(COMMON_LIB): $(call obj,common,$(COMMON_MODS))
 $(HOST_LIB): $(call obj,host,$(HOST_MODS))
 $(VCARD_LIB): $(call obj,vcard,$(VCARD_CORE_MODS))
+$(IFD_LIB): $(call obj,ifd,pin_entry)
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -91,14 +98,30 @@ $(HOST_BIN): $(call obj,host,$(HOST_MAIN_MODS)) $(HOST_LIB) $(COMMON_LIB)
 $(VCARD_BIN): $(call obj,vcard,$(VCARD_MAIN_MODS)) $(VCARD_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
+# The driver runs inside pcscd: position-independent, only IFDH* exported,
+# and never built with the sanitizers (pcscd is not), whatever CFLAGS say.
+IFD_CFLAGS := -std=c11 -D_DEFAULT_SOURCE $(OPT) -g $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+              -fPIC $(shell pkg-config --cflags libpcsclite libcrypto 2>/dev/null)
+IFD_OBJS := $(patsubst %,$(BUILD)/obj-pic/ifd/%.o,$(IFD_MODS)) \
+            $(patsubst %,$(BUILD)/obj-pic/vcard/%.o,$(VCARD_CORE_MODS)) \
+            $(patsubst %,$(BUILD)/obj-pic/common/%.o,hex apdu wipe platform_posix anchor)
+
+$(BUILD)/obj-pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(IFD_CFLAGS) $(DEPFLAGS) $(INCLUDES_ifd) -c $< -o $@
+
+$(IFD_DRIVER): $(IFD_OBJS) ifd/exports.map
+	$(CC) -shared -Wl,-z,defs -Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--version-script=ifd/exports.map -pthread \
+	  $(IFD_OBJS) $(shell pkg-config --libs libcrypto 2>/dev/null) -o $@
+
 # The authority's signing tool: common/ only (the signature scheme is
 # common/signature.c, shared with the host's verifier).
 $(SIGN_BIN): $(call obj,sign,sign_tool) $(COMMON_LIB)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
 # Unit tests: the host's logic on a fake backend; the card's logic alone.
-$(BUILD)/tests/check_%: $(call obj,tests/unit,check_% fake_backend) $(SUPPORT_OBJS) $(VCARD_LIB) $(HOST_LIB) \
-		$(COMMON_LIB)
+$(BUILD)/tests/check_%: $(call obj,tests/unit,check_% fake_backend) $(SUPPORT_OBJS) $(IFD_LIB) $(VCARD_LIB) \
+		$(HOST_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
@@ -120,7 +143,7 @@ $(BUILD)/tests/contract-dump: $(call obj,tests/support,contract_dump) $(HOST_LIB
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-pic -name '*.d' 2>/dev/null)
 
 # Test PKI for the virtual card, made at build time; its keys never leave build/.
 $(BUILD)/pki/card-cert.der:
@@ -135,7 +158,7 @@ deps-demo:
 unit: $(UNIT_BINS)
 	@sh tests/run_units.sh $(UNIT_BINS)
 
-integration: $(HOST_BIN) $(VCARD_BIN) $(SIGN_BIN) $(IT_BINS) $(BUILD)/pki/card-cert.der $(NODE_DEPS)
+integration: $(HOST_BIN) $(VCARD_BIN) $(SIGN_BIN) $(IFD_DRIVER) $(IT_BINS) $(BUILD)/pki/card-cert.der $(NODE_DEPS)
 	@sh tests/run_integration.sh $(BUILD)
 
 # The C integration tests once more, everything built by clang with
@@ -158,8 +181,13 @@ $(BUILD)/bench/bench: $(call obj,bench,bench) $(SUPPORT_OBJS) $(PCSC_OBJ) $(VCAR
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
+# The cold-start floor: a host that reads one frame and writes one reply.
+$(BUILD)/bench/floor-host: $(call obj,bench,floor_host)
+	$(CC) $(LDFLAGS_ALL) $^ -o $@
+
 bench: deps
-	$(MAKE) all $(BUILD)/bench/bench $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der $(NODE_DEPS)
+	$(MAKE) all $(BUILD)/bench/bench $(BUILD)/bench/floor-host $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der \
+	  $(NODE_DEPS)
 	@sh bench/run.sh $(BUILD)
 
 # Fuzzing (clang libFuzzer + ASan/UBSan). `make fuzz FUZZ_SECONDS=N` runs
@@ -301,7 +329,7 @@ asan:
 valgrind: $(UNIT_BINS)
 	@VALGRIND=1 sh tests/run_units.sh $(UNIT_BINS)
 
-vcard-up: $(VCARD_BIN) $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der
+vcard-up: $(VCARD_BIN) $(IFD_DRIVER) $(BUILD)/tests/pcsc-probe $(BUILD)/pki/card-cert.der
 	@sh tests/vcard.sh up $(BUILD)
 
 vcard-down:

@@ -4,6 +4,7 @@
  * table and the plot). Needs pcscd + the virtual card (make vcard-up) and
  * NB_BUILD pointing at the build directory. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -121,33 +122,43 @@ static void host_argv(char *path, char **argv)
     argv[2] = NULL;
 }
 
-/* Row 1: exec -> hello reply, nesbridge-host vs the Python host. */
+/* Row 1: exec -> hello reply: nesbridge-host, the floor (a C host that
+ * reads one frame and writes one reply), and a Python host, interleaved
+ * run by run so that the machine's moods fall on all three alike. */
 static void cold_start(int runs)
 {
-    char host_path[4096], *host[3];
+    char host_path[4096], floor_path[4096], *host[3];
     host_argv(host_path, host);
+    snprintf(floor_path, sizeof(floor_path), "%s/bench/floor-host", build);
+    char *floor_argv[] = {floor_path, NULL};
     char py_path[] = "/usr/bin/python3", script[4096];
     snprintf(script, sizeof(script), "%s/../bench/py_host.py", build);
     char *py[] = {py_path, script, NULL};
-    char *const *argvs[2] = {host, py};
-    double median[2], p95[2];
-    double *t = malloc(sizeof(double) * (size_t)runs);
-    for (int which = 0; which < 2; which++) {
-        for (int i = 0; i < runs; i++) {
+    char *const *argvs[3] = {host, floor_argv, py};
+    double *t[3];
+    for (int w = 0; w < 3; w++)
+        t[w] = malloc(sizeof(double) * (size_t)runs);
+    for (int i = 0; i < runs; i++) {
+        for (int w = 0; w < 3; w++) {
             double t0 = now_ms();
             proc p;
-            start(&p, argvs[which]);
+            start(&p, argvs[w]);
             cJSON_Delete(call(&p, "hello", "{\"protocol\":1}"));
-            t[i] = now_ms() - t0;
+            t[w][i] = now_ms() - t0;
             stop(&p);
         }
-        median[which] = percentile(t, (size_t)runs, 0.5);
-        p95[which] = percentile(t, (size_t)runs, 0.95);
     }
-    free(t);
+    double median[3], p95[3];
+    for (int w = 0; w < 3; w++) {
+        median[w] = percentile(t[w], (size_t)runs, 0.5);
+        p95[w] = percentile(t[w], (size_t)runs, 0.95);
+        free(t[w]);
+    }
     printf("{\"row\":\"cold-start\",\"runs\":%d,\"host_median_ms\":%.3f,\"host_p95_ms\":%.3f,"
+           "\"floor_median_ms\":%.3f,\"floor_p95_ms\":%.3f,\"ratio_to_floor\":%.2f,"
            "\"python_median_ms\":%.3f,\"python_p95_ms\":%.3f,\"speedup\":%.1f}\n",
-           runs, median[0], p95[0], median[1], p95[1], median[1] / median[0]);
+           runs, median[0], p95[0], median[1], p95[1], median[0] / median[1], median[2], p95[2],
+           median[2] / median[0]);
 }
 
 /* Starts a host, says hello and connects to the virtual card; returns the
@@ -164,7 +175,36 @@ static int start_with_card(proc *p, char *const argv[], char *atr, size_t atr_ca
     return handle;
 }
 
-/* Row 2: N SELECTs through the host vs straight SCardTransmit. */
+/* The host's CPU time so far (user + system, all its threads), in ns. */
+static double cpu_ns(pid_t pid)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *tasks = opendir(path);
+    double total = 0;
+    struct dirent *e;
+    while (tasks != NULL && (e = readdir(tasks)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat", (int)pid, e->d_name);
+        FILE *f = fopen(path, "r");
+        double ns = 0;
+        if (f != NULL && fscanf(f, "%lf", &ns) == 1)
+            total += ns;
+        if (f != NULL)
+            fclose(f);
+    }
+    if (tasks != NULL)
+        closedir(tasks);
+    return total;
+}
+
+#define BLOCK 100
+
+/* Row 2: SELECT through the host against its floor: a direct
+ * SCardTransmit plus a no-op request through the host (the round trip no
+ * relay can avoid). Blocks of each alternate, so that all three see the
+ * same machine. Also the host's CPU per APDU. */
 static void per_apdu(int n)
 {
     static const uint8_t select[] = {0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00};
@@ -177,41 +217,102 @@ static void per_apdu(int n)
         fprintf(stderr, "bench: no card (make vcard-up)\n");
         exit(1);
     }
-    uint8_t resp[258];
-    for (int i = 0; i < 100; i++) { /* warm up */
-        size_t len = sizeof(resp);
-        b->transmit(b->self, card, proto, select, sizeof(select), resp, &len);
-    }
-    double t0 = now_ms();
-    for (int i = 0; i < n; i++) {
-        size_t len = sizeof(resp);
-        b->transmit(b->self, card, proto, select, sizeof(select), resp, &len);
-    }
-    double direct = (now_ms() - t0) / n;
-    b->disconnect(b->self, card, NB_LEAVE_CARD);
-    b->release(b->self, ctx);
-
     char path[4096], *argv[3];
     host_argv(path, argv);
     proc p;
     int handle = start_with_card(&p, argv, NULL, 0);
     char args[128];
     snprintf(args, sizeof(args), "{\"handle\":%d,\"apdu\":\"00A4000C023F00\"}", handle);
-    for (int i = 0; i < 100; i++)
+    uint8_t resp[258];
+    for (int i = 0; i < BLOCK; i++) { /* warm up */
+        size_t len = sizeof(resp);
+        b->transmit(b->self, card, proto, select, sizeof(select), resp, &len);
         cJSON_Delete(call(&p, "transmit", args));
-    t0 = now_ms();
-    for (int i = 0; i < n; i++)
-        cJSON_Delete(call(&p, "transmit", args));
-    double via_host = (now_ms() - t0) / n;
-    /* The floor of any request: a frame each way, JSON, no card. */
-    t0 = now_ms();
-    for (int i = 0; i < n; i++)
-        cJSON_Delete(call(&p, "cancel", "{}"));
-    double noop = (now_ms() - t0) / n;
+    }
+    double direct = 0, via_host = 0, noop = 0, cpu = 0;
+    for (int done = 0; done < n; done += BLOCK) {
+        double t0 = now_ms();
+        for (int i = 0; i < BLOCK; i++) {
+            size_t len = sizeof(resp);
+            b->transmit(b->self, card, proto, select, sizeof(select), resp, &len);
+        }
+        double t1 = now_ms(), c0 = cpu_ns(p.pid);
+        for (int i = 0; i < BLOCK; i++)
+            cJSON_Delete(call(&p, "transmit", args));
+        double t2 = now_ms(), c1 = cpu_ns(p.pid);
+        for (int i = 0; i < BLOCK; i++)
+            cJSON_Delete(call(&p, "cancel", "{}"));
+        double t3 = now_ms();
+        direct += t1 - t0;
+        via_host += t2 - t1;
+        noop += t3 - t2;
+        cpu += c1 - c0;
+    }
     stop(&p);
-    printf("{\"row\":\"per-apdu\",\"n\":%d,\"direct_ms\":%.4f,\"host_ms\":%.4f,\"ratio\":%.2f,"
-           "\"overhead_us\":%.1f,\"noop_request_us\":%.1f}\n", n, direct, via_host, via_host / direct,
-           (via_host - direct) * 1000.0, noop * 1000.0);
+    b->disconnect(b->self, card, NB_LEAVE_CARD);
+    b->release(b->self, ctx);
+    direct /= n;
+    via_host /= n;
+    noop /= n;
+    double floor_ms = direct + noop;
+    printf("{\"row\":\"per-apdu\",\"n\":%d,\"direct_ms\":%.4f,\"host_ms\":%.4f,\"noop_request_us\":%.1f,"
+           "\"floor_ms\":%.4f,\"ratio_to_floor\":%.2f,\"ratio\":%.2f,\"host_cpu_us\":%.1f}\n", n, direct,
+           via_host, noop * 1000.0, floor_ms, via_host / floor_ms, via_host / direct, cpu / n / 1000.0);
+}
+
+/* Row: system calls per APDU on the host's side, counted by strace
+ * attached to it: all of them, and those on the page's pipes (fd 0 and 1),
+ * the host's own. Skipped without strace. */
+static void syscalls(int n)
+{
+    if (system("command -v strace >/dev/null 2>&1") != 0) {
+        printf("{\"row\":\"syscalls\",\"skipped\":\"no strace\"}\n");
+        return;
+    }
+    char path[4096], *argv[3];
+    host_argv(path, argv);
+    proc p;
+    int handle = start_with_card(&p, argv, NULL, 0);
+    char args[128], trace[4200], cmd[8600];
+    snprintf(args, sizeof(args), "{\"handle\":%d,\"apdu\":\"00A4000C023F00\"}", handle);
+    for (int i = 0; i < BLOCK; i++)
+        cJSON_Delete(call(&p, "transmit", args));
+    snprintf(trace, sizeof(trace), "%s/bench/strace.txt", build);
+    unlink(trace);
+    pid_t tracer = fork();
+    if (tracer == 0) {
+        char pid[16];
+        snprintf(pid, sizeof(pid), "%d", (int)p.pid);
+        execlp("strace", "strace", "-f", "-qq", "-o", trace, "-p", pid, (char *)NULL);
+        _exit(127);
+    }
+    usleep(300000); /* strace attaches */
+    for (int i = 0; i < n; i++)
+        cJSON_Delete(call(&p, "transmit", args));
+    kill(tracer, SIGINT);
+    waitpid(tracer, NULL, 0);
+    stop(&p);
+    long total = 0, own = 0;
+    FILE *f = fopen(trace, "r");
+    char line[1024];
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        const char *call_start = strchr(line, ' ');
+        if (call_start == NULL || strstr(line, "resumed>") != NULL || strstr(line, "+++") != NULL ||
+            strstr(line, "---") != NULL)
+            continue;
+        total++;
+        call_start++;
+        if (strncmp(call_start, "read(0,", 7) == 0 || strncmp(call_start, "write(1,", 8) == 0 ||
+            strncmp(call_start, "writev(1,", 9) == 0)
+            own++;
+    }
+    if (f != NULL)
+        fclose(f);
+    snprintf(cmd, sizeof(cmd), "rm -f '%s'", trace);
+    if (system(cmd) != 0)
+        return;
+    printf("{\"row\":\"syscalls\",\"n\":%d,\"per_apdu\":%.2f,\"own_per_apdu\":%.2f}\n", n,
+           (double)total / n, (double)own / n);
 }
 
 static EVP_PKEY *signing_key;
@@ -379,10 +480,10 @@ static void scaling(void)
     stop(&p);
 }
 
-static long peak_rss_kib(pid_t pid, const char *field)
+static long proc_kib(pid_t pid, const char *file, const char *field)
 {
     char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
     FILE *f = fopen(path, "r");
     long kib = -1;
     while (f != NULL && fgets(line, sizeof(line), f) != NULL)
@@ -391,6 +492,39 @@ static long peak_rss_kib(pid_t pid, const char *field)
     if (f != NULL)
         fclose(f);
     return kib;
+}
+
+static long peak_rss_kib(pid_t pid, const char *field)
+{
+    return proc_kib(pid, "status", field);
+}
+
+/* Row: RSS and PSS of a host before its first signed script and after it
+ * (the script loads libcrypto), and the peak of one that said hello,
+ * listed readers and sent 2000 APDUs. */
+static void footprint(void)
+{
+    char path[4096], *argv[3];
+    host_argv(path, argv);
+    proc p;
+    char atr[80];
+    int handle = start_with_card(&p, argv, atr, sizeof(atr));
+    cJSON_Delete(call(&p, "list-readers", "{}"));
+    char transmit[128];
+    snprintf(transmit, sizeof(transmit), "{\"handle\":%d,\"apdu\":\"00A4000C023F00\"}", handle);
+    for (int i = 0; i < 2000; i++)
+        cJSON_Delete(call(&p, "transmit", transmit));
+    long peak = peak_rss_kib(p.pid, "VmHWM:");
+    long rss_before = proc_kib(p.pid, "smaps_rollup", "Rss:"), pss_before = proc_kib(p.pid, "smaps_rollup", "Pss:");
+    char *args = signed_args(&p, handle, atr, "[{\"apdu\":\"00A4000C023F00\",\"expect\":[\"9000\"]}]");
+    strcat(args, "}");
+    cJSON_Delete(call(&p, "run-script", args));
+    free(args);
+    long rss_after = proc_kib(p.pid, "smaps_rollup", "Rss:"), pss_after = proc_kib(p.pid, "smaps_rollup", "Pss:");
+    stop(&p);
+    printf("{\"row\":\"footprint\",\"peak_rss_kib_2000\":%ld,\"rss_kib_before_script\":%ld,"
+           "\"pss_kib_before_script\":%ld,\"rss_kib_after_script\":%ld,\"pss_kib_after_script\":%ld}\n",
+           peak, rss_before, pss_before, rss_after, pss_after);
 }
 
 /* Row 5: peak RSS after 100, 1000 and 10000 requests. */
@@ -431,7 +565,11 @@ int main(int argc, char **argv)
     fflush(stdout);
     per_apdu(2000);
     fflush(stdout);
+    syscalls(500);
+    fflush(stdout);
     make_trust();
+    footprint();
+    fflush(stdout);
     full_unlock(20);
     fflush(stdout);
     scaling();

@@ -19,12 +19,35 @@ typedef enum {
     NB_FRAME_IO_ERROR   /* read failed */
 } nb_frame_status;
 
+/* A reader that asks the pipe for as much as it has: one read() per
+ * request when a frame arrives whole, however the length and body came.
+ * What it holds past the current frame stays for the next one. */
+#define NB_FRAME_READ_AHEAD 16384u
+typedef struct {
+    int fd;
+    size_t start, end; /* buf[start..end) is read but not yet handed out */
+    uint8_t buf[NB_FRAME_READ_AHEAD];
+} nb_frame_reader;
+
+void nb_frame_reader_init(nb_frame_reader *r, int fd);
+
+/* The next frame, as nb_frame_read. Every byte handed out is wiped from
+ * the read-ahead (a body may carry a new PIN). */
+nb_frame_status nb_frame_reader_next(nb_frame_reader *r, char **body, size_t *len, uint32_t *declared);
+
+/* Whether bytes of a next frame are already read ahead. */
+int nb_frame_reader_has_more(const nb_frame_reader *r);
+
+/* Wipes what is left in the read-ahead. */
+void nb_frame_reader_close(nb_frame_reader *r);
+
 /* Reads one frame. On NB_FRAME_OK *body is a malloc'd copy of the payload,
  * NUL-terminated (not counted in *len); the caller frees it. *declared
  * receives the length word when one was read (else 0). */
 nb_frame_status nb_frame_read(int fd, char **body, size_t *len, uint32_t *declared);
 
-/* Writes one frame; refuses (returns -1) a payload over NB_MAX_REPLY_BYTES
+/* Writes one frame, with one write() when it is small (a reply's length
+ * and body together: one system call, one wake-up of the reader); refuses (returns -1) a payload over NB_MAX_REPLY_BYTES
  * or a write failure. Returns 0 on success. */
 int nb_frame_write(int fd, const char *body, size_t len);
 

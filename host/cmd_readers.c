@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Commands about the service and its readers: hello, list-readers,
  * wait-for-change, cancel. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +19,7 @@ nb_error nb_cmd_hello(nb_session *s, const cJSON *args, nb_outcome *out)
     /* Any integer names a protocol: one this host does not speak, however
      * large, is a version mismatch; a fraction names none. */
     double version = cJSON_GetObjectItemCaseSensitive(args, "protocol")->valuedouble;
-    if (version != floor(version))
+    if (!nb_is_whole(version))
         return nb_fail(out, NB_ERR_BAD_REQUEST, "argument protocol must be an integer");
     if (version != NB_PROTOCOL_VERSION)
         return nb_fail(out, NB_ERR_VERSION_MISMATCH, "this host speaks protocol %d",

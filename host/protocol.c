@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "protocol.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,17 @@
 #include "jsonguard.h"
 #include "origin.h"
 #include "wipe.h"
+
+int nb_is_whole(double v)
+{
+    /* From 2^53 on every double is whole; below, a round trip through a
+     * 64-bit integer keeps only whole numbers. NaN is not. */
+    if (v != v)
+        return 0;
+    if (v >= 9007199254740992.0 || v <= -9007199254740992.0)
+        return 1;
+    return (double)(long long)v == v;
+}
 
 nb_error nb_fail(nb_outcome *out, nb_error err, const char *fmt, ...)
 {
@@ -42,7 +52,7 @@ static int id_valid(const cJSON *id)
     if (cJSON_IsNumber(id)) {
         double v = id->valuedouble;
         /* The builtin: mingw-w64's isfinite() macro narrows to float. */
-        return __builtin_isfinite(v) && v == floor(v) && fabs(v) <= NB_MAX_SAFE_INTEGER;
+        return __builtin_isfinite(v) && nb_is_whole(v) && v <= NB_MAX_SAFE_INTEGER && v >= -NB_MAX_SAFE_INTEGER;
     }
     return 0;
 }
@@ -276,7 +286,7 @@ nb_error nb_arg_integer(const cJSON *args, const char *name, double min, double 
         return NB_OK;
     }
     double v = item->valuedouble;
-    if (!cJSON_IsNumber(item) || v != floor(v) || v < min || v > max)
+    if (!cJSON_IsNumber(item) || !nb_is_whole(v) || v < min || v > max)
         return nb_fail(out, NB_ERR_BAD_REQUEST, "argument %s must be an integer from %.0f to %.0f",
                        name, min, max);
     *value = v;

@@ -48,6 +48,10 @@ void nb_request_free(nb_request *req);
 char *nb_reply_serialise(const cJSON *id, nb_outcome *outcome);
 
 /* Sets an error outcome; fmt may be NULL for the table's message. */
+/* Whether a finite JSON number is a whole number. (Without floor(): the
+ * host needs nothing from libm, one library fewer to load at start.) */
+int nb_is_whole(double v);
+
 nb_error nb_fail(nb_outcome *out, nb_error err, const char *fmt, ...)
     NB_PRINTF_LIKE(3, 4);
 /* Sets an error outcome from a PC/SC return code. */

@@ -19,9 +19,15 @@
 typedef struct {
     const nb_backend *backend;
     int in_fd;
+    const nb_frame_reader *reader; /* what was read ahead counts as input */
     nb_context ctx;
     nb_input_watch *watch;
 } watcher;
+
+static int input_waiting(const watcher *w)
+{
+    return nb_frame_reader_has_more(w->reader) || nb_input_ready(w->in_fd);
+}
 
 static void cancel_wait(void *arg)
 {
@@ -32,7 +38,7 @@ static void cancel_wait(void *arg)
 static int wait_begin(void *arg, nb_context ctx)
 {
     watcher *w = arg;
-    if (nb_input_ready(w->in_fd))
+    if (input_waiting(w))
         return 0;
     w->ctx = ctx;
     /* Without a watcher, the wait's time slices still end it. */
@@ -45,13 +51,12 @@ static int wait_end(void *arg)
     watcher *w = arg;
     int arrived = nb_input_watch_stop(w->watch);
     w->watch = NULL;
-    return arrived || nb_input_ready(w->in_fd);
+    return arrived || input_waiting(w);
 }
 
 static int input_pending(void *arg)
 {
-    const watcher *w = arg;
-    return nb_input_ready(w->in_fd);
+    return input_waiting(arg);
 }
 
 /* reply NULL: memory ran out while it was made. The page still gets an
@@ -73,10 +78,16 @@ static int send_reply(const nb_session *s, int out_fd, char *reply)
 
 int nb_relay_run(nb_session *s, int in_fd, int out_fd)
 {
+    /* Allocated once for the host's life, like the exchange buffers. */
+    nb_frame_reader *reader = malloc(sizeof(*reader));
+    if (reader == NULL)
+        return 1;
+    nb_frame_reader_init(reader, in_fd);
     watcher w;
     memset(&w, 0, sizeof(w));
     w.backend = s->backend;
     w.in_fd = in_fd;
+    w.reader = reader;
     s->wait_hooks = (nb_wait_hooks){
         .arg = &w, .begin = wait_begin, .end = wait_end, .input_pending = input_pending};
 
@@ -85,7 +96,7 @@ int nb_relay_run(nb_session *s, int in_fd, int out_fd)
         char *body = NULL;
         size_t len = 0;
         uint32_t declared = 0;
-        nb_frame_status status = nb_frame_read(in_fd, &body, &len, &declared);
+        nb_frame_status status = nb_frame_reader_next(reader, &body, &len, &declared);
         char *reply = NULL;
         snprintf(s->current_id, sizeof(s->current_id), "null"); /* until a request says otherwise */
         switch (status) {
@@ -127,5 +138,7 @@ int nb_relay_run(nb_session *s, int in_fd, int out_fd)
     }
     nb_session_close(s);
     s->wait_hooks = (nb_wait_hooks){0};
+    nb_frame_reader_close(reader);
+    free(reader);
     return exit_code;
 }

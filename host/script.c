@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "script.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +93,7 @@ static int integer_in(const cJSON *item, unsigned min, unsigned max, unsigned *o
         return 0;
     double v = item->valuedouble;
     /* Range first: converting an out-of-range double is undefined. */
-    if (!(v >= (double)min && v <= (double)max) || v != floor(v))
+    if (!(v >= (double)min && v <= (double)max) || !nb_is_whole(v))
         return 0;
     *out = (unsigned)v;
     return 1;

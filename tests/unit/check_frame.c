@@ -2,7 +2,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -163,6 +165,68 @@ START_TEST(writes_frames_and_refuses_oversized)
 }
 END_TEST
 
+/* The reader takes what the pipe has at once: two frames written together
+ * come out one by one, the second from what was read ahead; a frame in
+ * pieces, a truncated one and the end of the stream are told apart; and
+ * what was handed out no longer lies in the read-ahead. */
+START_TEST(the_reader_reads_ahead_and_wipes)
+{
+    uint8_t two[64];
+    uint32_t a = 5, b = 3;
+    memcpy(two, &a, 4);
+    memcpy(two + 4, "hello", 5);
+    memcpy(two + 9, &b, 4);
+    memcpy(two + 13, "PIN", 3);
+    int fd = pipe_with(two, 16);
+    static nb_frame_reader r;
+    nb_frame_reader_init(&r, fd);
+    char *body = NULL;
+    size_t len = 0;
+    uint32_t declared = 0;
+    ck_assert_int_eq(nb_frame_reader_next(&r, &body, &len, &declared), NB_FRAME_OK);
+    ck_assert_str_eq(body, "hello");
+    ck_assert(nb_frame_reader_has_more(&r)); /* the second came with the first read */
+    free(body);
+    ck_assert_int_eq(nb_frame_reader_next(&r, &body, &len, &declared), NB_FRAME_OK);
+    ck_assert_str_eq(body, "PIN");
+    free(body);
+    ck_assert(!nb_frame_reader_has_more(&r));
+    for (size_t i = 0; i < sizeof(r.buf); i++)
+        ck_assert_msg(r.buf[i] == 0, "byte %zu of the read-ahead kept what was handed out", i);
+    ck_assert_int_eq(nb_frame_reader_next(&r, &body, &len, &declared), NB_FRAME_EOF);
+    close(fd);
+    /* Cut inside the body. */
+    fd = pipe_with(two, 7);
+    nb_frame_reader_init(&r, fd);
+    ck_assert_int_eq(nb_frame_reader_next(&r, &body, &len, &declared), NB_FRAME_TRUNCATED);
+    ck_assert_ptr_null(body);
+    close(fd);
+    /* Cut inside the length. */
+    fd = pipe_with(two, 2);
+    nb_frame_reader_init(&r, fd);
+    ck_assert_int_eq(nb_frame_reader_next(&r, &body, &len, &declared), NB_FRAME_TRUNCATED);
+    close(fd);
+    nb_frame_reader_close(&r);
+}
+END_TEST
+
+/* Small frames leave in one write: the reader on the other side wakes
+ * once. */
+START_TEST(a_small_frame_is_one_write)
+{
+    /* Each write on a SEQPACKET socket is one record: a frame sent in two
+     * writes would come out as a 4-byte record first. */
+    int fds[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds), 0);
+    ck_assert_int_eq(nb_frame_write(fds[1], "{\"ok\":true}", 11), 0);
+    uint8_t got[64];
+    ssize_t n = read(fds[0], got, sizeof(got));
+    ck_assert_int_eq(n, 15);
+    close(fds[0]);
+    close(fds[1]);
+}
+END_TEST
+
 static Suite *frame_suite(void)
 {
     Suite *s = suite_create("frame");
@@ -173,6 +237,8 @@ static Suite *frame_suite(void)
     tcase_add_test(tc, survives_short_reads);
     tcase_add_test(tc, accepts_the_limit_exactly);
     tcase_add_test(tc, writes_frames_and_refuses_oversized);
+    tcase_add_test(tc, the_reader_reads_ahead_and_wipes);
+    tcase_add_test(tc, a_small_frame_is_one_write);
     suite_add_tcase(s, tc);
     return s;
 }
