@@ -1,12 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Starts pcscd + the virtual card, runs the integration tests, stops them.
+# Starts pcscd with both readers (the plain one and the pinpad) and their
+# cards, runs the integration tests, stops them.
 set -u
 build=${1:-build}
 sh tests/vcard.sh up "$build" || exit 1
 trap 'sh tests/vcard.sh down "$build" >/dev/null' EXIT INT TERM
 failed=0
-for test in it_card it_host it_script; do
+for test in it_card it_host it_script it_pinpad; do
     NB_BUILD="$build" "$build/tests/$test" || failed=1
 done
 if [ "${NB_ONLY_C:-0}" = 1 ]; then

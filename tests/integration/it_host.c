@@ -36,7 +36,7 @@ static int connect_card(const char *share)
     snprintf(args, sizeof(args), "{\"reader\":\"" IT_READER "\",\"share\":\"%s\"}", share);
     cJSON *r = host_call(&host, "connect", args);
     ck_assert_str_eq(reply_code(r), "ok");
-    ck_assert_str_eq(reply_result(r, "atr")->valuestring, "3B88018066414B49534E4273");
+    ck_assert_str_eq(reply_result(r, "atr")->valuestring, "3B9F968131FE45806755454B41451293318073B3A1806B");
     int handle = reply_result(r, "handle")->valueint;
     cJSON_Delete(r);
     return handle;
@@ -71,7 +71,7 @@ START_TEST(lists_the_virtual_reader_with_its_atr)
         if (strcmp(cJSON_GetObjectItem(reader, "name")->valuestring, IT_READER) != 0)
             continue;
         found = 1;
-        ck_assert_str_eq(cJSON_GetObjectItem(reader, "atr")->valuestring, "3B88018066414B49534E4273");
+        ck_assert_str_eq(cJSON_GetObjectItem(reader, "atr")->valuestring, "3B9F968131FE45806755454B41451293318073B3A1806B");
         ck_assert_ptr_nonnull(cJSON_GetObjectItem(reader, "pinpad"));
     }
     ck_assert(found);
@@ -84,7 +84,7 @@ START_TEST(connect_select_read_disconnect)
     int h = connect_card("shared");
     char data[4096];
     ck_assert_str_eq(transmit(h, "00A4040C07504B43532D3135", NULL, 0), "9000");
-    ck_assert_str_eq(transmit(h, "00A4000C02C000", NULL, 0), "9000");
+    ck_assert_str_eq(transmit(h, "00A4020C02C000", NULL, 0), "9000");
     ck_assert_str_eq(transmit(h, "00B0000004", data, sizeof(data)), "9000");
     ck_assert_msg(strncmp(data, "3082", 4) == 0, "EF.CERT does not start a DER sequence: %s", data);
     ck_assert_str_eq(transmit(h, "00CA005A00", data, sizeof(data)), "9000");
@@ -131,7 +131,8 @@ START_TEST(wait_sees_removal_and_is_cancellable)
 {
     /* A wait that nothing ends is cancelled by the page's next request. */
     host_send(&host, "{\"id\":\"w1\",\"cmd\":\"wait-for-change\",\"origin\":\"" IT_ORIGIN "\",\"args\":"
-                     "{\"readers\":{\"" IT_READER "\":[\"present\"],\"nesbridge Virtual Reader 00 01\":[\"empty\"]},"
+                     "{\"readers\":{\"" IT_READER "\":[\"present\"],\"nesbridge Virtual Reader 00 01\":[\"empty\"],"
+                     "\"nesbridge Pinpad Reader 00 00\":[\"present\"]},"
                      "\"timeout_ms\":60000}}");
     usleep(300000);
     double t0 = now_seconds();
@@ -143,7 +144,8 @@ START_TEST(wait_sees_removal_and_is_cancellable)
     ck_assert_double_lt(now_seconds() - t0, 0.5);
 
     host_send(&host, "{\"id\":\"w2\",\"cmd\":\"wait-for-change\",\"origin\":\"" IT_ORIGIN "\",\"args\":"
-                     "{\"readers\":{\"" IT_READER "\":[\"present\"],\"nesbridge Virtual Reader 00 01\":[\"empty\"]},"
+                     "{\"readers\":{\"" IT_READER "\":[\"present\"],\"nesbridge Virtual Reader 00 01\":[\"empty\"],"
+                     "\"nesbridge Pinpad Reader 00 00\":[\"present\"]},"
                      "\"timeout_ms\":10000}}");
     usleep(200000);
     vcard_control("remove");
@@ -161,7 +163,8 @@ END_TEST
 START_TEST(cancelled_wait_reply_order)
 {
     host_send(&host, "{\"id\":\"w\",\"cmd\":\"wait-for-change\",\"origin\":\"" IT_ORIGIN "\",\"args\":"
-                     "{\"readers\":{\"" IT_READER "\":[\"present\"],\"nesbridge Virtual Reader 00 01\":[\"empty\"]},"
+                     "{\"readers\":{\"" IT_READER "\":[\"present\"],\"nesbridge Virtual Reader 00 01\":[\"empty\"],"
+                     "\"nesbridge Pinpad Reader 00 00\":[\"present\"]},"
                      "\"timeout_ms\":60000}}");
     usleep(300000);
     host_send(&host, "{\"id\":\"c\",\"cmd\":\"cancel\",\"origin\":\"" IT_ORIGIN "\"}");

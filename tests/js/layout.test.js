@@ -12,13 +12,14 @@ const path = require("path");
 const { execFileSync } = require("child_process");
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const FOLDERS = ["common", "host", "sign", "vcard"];
+const FOLDERS = ["common", "host", "sign", "vcard", "ifd"];
 /* Which of our folders each folder may include from. */
 const MAY_INCLUDE = {
   common: ["common"],
   host: ["common", "host"],
   sign: ["common", "sign"],
   vcard: ["common", "vcard"],
+  ifd: ["common", "vcard", "ifd"], /* the pinpad reader's driver holds the card's logic; never the host */
 };
 const GENERATED = new Set(["browsers_linux.h"]); /* made by the build into build/gen */
 

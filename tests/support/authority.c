@@ -41,8 +41,14 @@ int authority_unlock_apdus(const char *serial, const uint8_t rnd_ic[8], char *au
 int authority_unlock_script(const char *nonce, const char *atr, const uint8_t rnd_ic[8], long valid_s,
                             char *json, size_t cap)
 {
+    return authority_unlock_script_for(DEMO_SERIAL, 8, nonce, atr, rnd_ic, valid_s, json, cap);
+}
+
+int authority_unlock_script_for(const char *serial, unsigned pad_to, const char *nonce, const char *atr,
+                                const uint8_t rnd_ic[8], long valid_s, char *json, size_t cap)
+{
     char auth[256], rrc[256], when[21];
-    if (authority_unlock_apdus(DEMO_SERIAL, rnd_ic, auth, rrc) != 0)
+    if (authority_unlock_apdus(serial, rnd_ic, auth, rrc) != 0)
         return -1;
     authority_utc((long)time(NULL) + valid_s, when);
     int n = snprintf(json, cap,
@@ -50,8 +56,8 @@ int authority_unlock_script(const char *nonce, const char *atr, const uint8_t rn
                      "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
                      "{\"apdu\":\"%s\",\"expect\":[\"9000\"],\"secret\":true},"
                      "{\"new_pin\":{\"apdu_prefix\":\"00240181\",\"min_len\":6,\"max_len\":8,\"charset\":\"digits\","
-                     "\"confirm\":true,\"pad_to\":8,\"pad_byte\":\"FF\"},\"expect\":[\"9000\"]}]}",
-                     nonce, atr, when, auth, rrc);
+                     "\"confirm\":true,\"pad_to\":%u,\"pad_byte\":\"FF\"},\"expect\":[\"9000\"]}]}",
+                     nonce, atr, when, auth, rrc, pad_to);
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 

@@ -23,6 +23,10 @@ int authority_unlock_apdus(const char *serial, const uint8_t rnd_ic[8], char *au
  * (at least 2048 bytes). Returns 0 or -1. */
 int authority_unlock_script(const char *nonce, const char *atr, const uint8_t rnd_ic[8], long valid_s,
                             char *json, size_t cap);
+/* The same for the card of this serial, with the new PIN's field pad_to
+ * bytes of FF (the pinpad reader's card is NB0000000002). */
+int authority_unlock_script_for(const char *serial, unsigned pad_to, const char *nonce, const char *atr,
+                                const uint8_t rnd_ic[8], long valid_s, char *json, size_t cap);
 
 /* Makes a fresh P-256 or RSA-3072 key. */
 EVP_PKEY *authority_new_key(int rsa);
