@@ -114,10 +114,8 @@ char *nb_dispatch(nb_session *s, const char *text, size_t len)
         nb_fail(&out, err, "%s", message);
     } else {
         nb_log(NB_LOG_INFO, "request %s from %s", req.cmd, req.origin);
-        char *id = cJSON_PrintUnformatted(req.id);
-        snprintf(s->current_id, sizeof(s->current_id), "%s",
-                 id != NULL && strlen(id) < sizeof(s->current_id) ? id : "null");
-        free(id);
+        if (nb_id_text(req.id, s->current_id, sizeof(s->current_id)) != 0)
+            snprintf(s->current_id, sizeof(s->current_id), "null");
         unsigned long failures_before = nb_json_alloc_failures();
         run_request(s, &req, &out);
         if (out.err == NB_OK && nb_json_alloc_failures() != failures_before) {

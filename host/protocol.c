@@ -195,6 +195,68 @@ static char *error_reply(const cJSON *id, const nb_outcome *outcome)
     return text;
 }
 
+int nb_id_text(const cJSON *id, char *out, size_t cap)
+{
+    if (cap < 24)
+        return -1;
+    if (id == NULL || !cJSON_IsNumber(id)) {
+        char *text = id != NULL ? cJSON_PrintUnformatted(id) : NULL;
+        int fits = text != NULL && strlen(text) < cap;
+        snprintf(out, cap, "%s", fits ? text : "null");
+        nb_free_wiped(text);
+        return id == NULL || fits ? 0 : -1;
+    }
+    /* A valid numeric id is a whole number within +-(2^53-1) (id_valid):
+     * written by hand, cJSON's %g-and-check costs more than the rest of a
+     * transmit's reply. */
+    long long v = (long long)id->valuedouble;
+    char digits[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    size_t o = 0;
+    if (v < 0)
+        out[o++] = '-';
+    while (n > 0)
+        out[o++] = digits[--n];
+    out[o] = '\0';
+    return 0;
+}
+
+/* {"id":ID,"ok":true,"result":RESULT}, put together from the id's text and
+ * the printed result. */
+static char *success_reply(const cJSON *id, cJSON *result)
+{
+    char id_text[160];
+    char *result_text = result != NULL ? cJSON_PrintUnformatted(result) : NULL;
+    if (result_text == NULL || nb_id_text(id, id_text, sizeof(id_text)) != 0) {
+        nb_free_wiped(result_text);
+        return NULL;
+    }
+    static const char head[] = "{\"id\":", middle[] = ",\"ok\":true,\"result\":";
+    size_t id_len = strlen(id_text), result_len = strlen(result_text);
+    size_t total = sizeof(head) - 1 + id_len + sizeof(middle) - 1 + result_len + 1;
+    char *text = malloc(total + 1);
+    if (text != NULL) {
+        char *p = text;
+        memcpy(p, head, sizeof(head) - 1);
+        p += sizeof(head) - 1;
+        memcpy(p, id_text, id_len);
+        p += id_len;
+        memcpy(p, middle, sizeof(middle) - 1);
+        p += sizeof(middle) - 1;
+        memcpy(p, result_text, result_len);
+        p += result_len;
+        *p++ = '}';
+        *p = '\0';
+    }
+    nb_free_wiped(result_text); /* card data */
+    return text;
+}
+
 char *nb_reply_serialise(const cJSON *id, nb_outcome *outcome)
 {
     char *text = NULL;
@@ -202,16 +264,10 @@ char *nb_reply_serialise(const cJSON *id, nb_outcome *outcome)
         text = error_reply(id, outcome);
         outcome->result = NULL; /* owned by the deleted reply */
     } else {
-        cJSON *reply = reply_envelope(id, 1);
         cJSON *result = outcome->result != NULL ? outcome->result : cJSON_CreateObject();
         outcome->result = NULL;
-        if (reply == NULL || result == NULL || !cJSON_AddItemToObject(reply, "result", result)) {
-            cJSON_Delete(result);
-            cJSON_Delete(reply);
-            return NULL;
-        }
-        text = cJSON_PrintUnformatted(reply);
-        cJSON_Delete(reply);
+        text = success_reply(id, result);
+        cJSON_Delete(result);
     }
     if (text != NULL && strlen(text) > NB_MAX_REPLY_BYTES) {
         nb_free_wiped(text); /* card data */

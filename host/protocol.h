@@ -47,6 +47,10 @@ void nb_request_free(nb_request *req);
  * message-too-large error. Returns malloc'd text, NULL only on no memory. */
 char *nb_reply_serialise(const cJSON *id, nb_outcome *outcome);
 
+/* A request's id as JSON text ("null" for NULL) into out; -1 when it does
+ * not fit (cap at least 24). */
+int nb_id_text(const cJSON *id, char *out, size_t cap);
+
 /* Sets an error outcome; fmt may be NULL for the table's message. */
 /* Whether a finite JSON number is a whole number. (Without floor(): the
  * host needs nothing from libm, one library fewer to load at start.) */

@@ -135,6 +135,26 @@ START_TEST(argument_checks)
 }
 END_TEST
 
+/* The reply envelope is put together by hand: ids of every kind come back
+ * exactly as JSON would write them. */
+START_TEST(ids_come_back_exactly)
+{
+    const char *ids[] = {"0", "-42", "9007199254740991", "-9007199254740991", "\"a\\\"b\"", "\"\""};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        cJSON *id = cJSON_Parse(ids[i]);
+        nb_outcome out = {0};
+        out.result = cJSON_CreateObject();
+        cJSON_AddStringToObject(out.result, "sw", "9000");
+        char *reply = nb_reply_serialise(id, &out);
+        char want[128];
+        snprintf(want, sizeof(want), "{\"id\":%s,\"ok\":true,\"result\":{\"sw\":\"9000\"}}", ids[i]);
+        ck_assert_str_eq(reply, want);
+        free(reply);
+        cJSON_Delete(id);
+    }
+}
+END_TEST
+
 static Suite *protocol_suite(void)
 {
     Suite *s = suite_create("protocol");
@@ -144,6 +164,7 @@ static Suite *protocol_suite(void)
     tcase_add_test(tc, replies);
     tcase_add_test(tc, oversized_reply_becomes_an_error);
     tcase_add_test(tc, argument_checks);
+    tcase_add_test(tc, ids_come_back_exactly);
     suite_add_tcase(s, tc);
     return s;
 }
