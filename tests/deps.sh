@@ -8,6 +8,9 @@ set -eu
 # with the virtual reader, and headless Chromium.
 demo_packages="make gcc pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libcjson-dev libssl-dev openssl
 procps ca-certificates chromium"
+# Test-only, never shipped: none of these is in the .deb, .rpm or MSI; each
+# keeps its own licence (Check is LGPL-2.1; wine, valgrind, Firefox and the
+# compilers their own).
 # Everything make check runs besides: clang, Check, valgrind, Firefox,
 # packaging, Windows (mingw-w64, wine, wixl); a session bus, GDBus and the
 # Python D-Bus binding for doctor's sandbox tests (tests/installer).
