@@ -193,7 +193,7 @@ bench: deps
 # Fuzzing (clang libFuzzer + ASan/UBSan). `make fuzz FUZZ_SECONDS=N` runs
 # each target N seconds from tests/fuzz/corpus/<target>/; check runs 30 s.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := frame request apdu script card
+FUZZ_TARGETS := frame request apdu script card pin_entry
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -209,6 +209,9 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	clang $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_card: tests/fuzz/fuzz_card.c $(FUZZ_CARD_OBJS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
+
+$(FUZZ_DIR)/fuzz_pin_entry: tests/fuzz/fuzz_pin_entry.c $(FUZZ_DIR)/obj/ifd/pin_entry.o $(FUZZ_COMMON_OBJS)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HOST_OBJS)
