@@ -280,7 +280,7 @@ msi: $(WIN_MSIS)
 # (wine's own is a stub). Never shipped.
 WIN_SHIM := $(WIN_DIR)/shim/winscard.dll
 WIN_SHIM_SRCS := tests/win/winscard_shim.c vcard/card.c vcard/files.c vcard/profile.c vcard/sm.c common/apdu.c common/hex.c common/wipe.c \
-                 common/platform_win.c
+                 common/platform_win.c common/anchor.c
 
 $(WIN_SHIM): $(WIN_SHIM_SRCS) tests/win/winscard.def vcard/*.h common/*.h $(WIN_DEPS)/lib/libcrypto.a
 	@mkdir -p $(dir $@)
