@@ -13,6 +13,7 @@
   const $ = (id) => document.getElementById(id);
   const button = $("make-pin");
   let card = null; /* {reader, handle, atr, serial} */
+  let chosenReader = null; /* the reader the holder picked among several AKİS cards */
 
   function status(text) {
     $("status").textContent = text;
@@ -99,11 +100,21 @@
       await NesBridge.waitForCard({});
     }
     status(t.insertCard);
-    let found = await NesBridge.waitForCard({ filter: isAkis });
+    /* Once the holder has picked a reader, a card pulled out is awaited
+     * there, not replaced by another AKİS card in another reader. */
+    const wanted = chosenReader === null ? isAkis : (r) => r.name === chosenReader && isAkis(r);
+    let found = await NesBridge.waitForCard({ filter: wanted });
     if (found.cards.length > 1) {
-      status(t.chooseCard);
-      found = await choose(found.cards);
+      /* The holder is asked once; a card back in the reader chosen
+       * before (pulled out and in again) is taken without asking. */
+      const again = found.cards.find((c) => c.reader === chosenReader);
+      if (again) found = again;
+      else {
+        status(t.chooseCard);
+        found = await choose(found.cards);
+      }
     }
+    chosenReader = found.reader;
     const conn = await NesBridge.connect(found.reader);
     const info = await inspect(conn.handle);
     card = { reader: found.reader, handle: conn.handle, atr: conn.atr, serial: info.serial };

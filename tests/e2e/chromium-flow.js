@@ -86,6 +86,25 @@ function waitResult(page) {
   return page.waitForFunction(() => document.getElementById("result").textContent !== "", null, { timeout: 20000 });
 }
 
+/* Several AKİS cards (the test set-up may hold more than one): the site
+ * asks which; the holder picks reader's (default: the first virtual
+ * reader's). Resolves, once the button is ready, with the choices offered
+ * (null when the site did not ask). */
+async function pickCard(page, reader) {
+  const asked = await page.waitForFunction(() => {
+    const chooser = document.getElementById("chooser");
+    if (chooser && !chooser.hidden && document.querySelector("#choices button")) return "asked";
+    return !document.getElementById("make-pin").disabled ? "ready" : false;
+  }, null, { timeout: 15000 });
+  let choices = null;
+  if (await asked.jsonValue() === "asked") {
+    choices = await page.$$eval("#choices button", (list) => list.map((b) => b.textContent));
+    await page.click("#choices button[data-reader=" + JSON.stringify(reader || DEFAULT_READER) + "]");
+    await page.waitForFunction(() => !document.getElementById("make-pin").disabled, null, { timeout: 15000 });
+  }
+  return choices;
+}
+
 /* From the services menu: open Kilit Çözme, press the button, type the
  * new PIN in the extension's window. */
 async function unlock(page, step, pin, opts) {
@@ -94,13 +113,7 @@ async function unlock(page, step, pin, opts) {
   let choices = null;
   await step("kilit-cozme", async () => {
     await page.click("#kilit");
-    /* opts.choose: several AKİS cards, the holder picks this reader's. */
-    if (o.choose) {
-      await page.waitForSelector("#chooser:not([hidden]) button.choice", { timeout: 15000 });
-      choices = await page.$$eval("#choices button", (list) => list.map((b) => b.textContent));
-      await page.click("#choices button[data-reader=" + JSON.stringify(o.choose) + "]");
-    }
-    await page.waitForFunction(() => !document.getElementById("make-pin").disabled, null, { timeout: 15000 });
+    choices = await pickCard(page, o.choose);
   });
   if (o.beforePress) await o.beforePress();
   let popup = null;
@@ -127,4 +140,6 @@ async function unlock(page, step, pin, opts) {
   return result;
 }
 
-module.exports = { login, unlock, makeSteps, smsCode, pressForPinWindow, readPinWindow, typePin, waitResult, TC, WORD };
+const DEFAULT_READER = "nesbridge Virtual Reader 00 00";
+
+module.exports = { pickCard, login, unlock, makeSteps, smsCode, pressForPinWindow, readPinWindow, typePin, waitResult, TC, WORD };

@@ -29,7 +29,7 @@ async function chromium(stack) {
     /* Kilit Çözme, "Yeni PIN Üret", then Escape in the PIN window. */
     async cancelPin() {
       await page.click("#kilit");
-      await page.waitForFunction(() => !document.getElementById("make-pin").disabled, null, { timeout: 15000 });
+      await C.pickCard(page);
       const popup = await C.pressForPinWindow(page);
       const closed = popup.waitForEvent("close", { timeout: 15000 });
       await popup.keyboard.press("Escape").catch(() => {}); /* the window may close before the press returns */
@@ -63,7 +63,7 @@ async function firefox(stack) {
     },
     async cancelPin() {
       await ff.click("#kilit");
-      await ff.waitFor("!document.getElementById('make-pin').disabled");
+      await FF.pickCard(ff);
       const main = await ff.handle();
       const known = await ff.handles();
       await ff.click("#make-pin");

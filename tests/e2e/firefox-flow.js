@@ -25,17 +25,26 @@ async function login(ff, origin, opts) {
   await ff.click("#code button");
 }
 
+/* Several AKİS cards (the test set-up may hold more than one): the site
+ * asks which; the holder picks reader's (default: the first virtual
+ * reader's). Resolves, once the button is ready, with the choices offered
+ * (null when the site did not ask). */
+async function pickCard(ff, reader) {
+  const asked = "(!document.getElementById('chooser').hidden && document.querySelector('#choices button') !== null)";
+  await ff.waitFor(asked + " || !document.getElementById('make-pin').disabled");
+  let choices = null;
+  if (await ff.evaluate("return " + asked + ";")) {
+    choices = await ff.evaluate("return Array.from(document.querySelectorAll('#choices button'), (b) => b.textContent);");
+    await ff.click("#choices button[data-reader=" + JSON.stringify(reader || "nesbridge Virtual Reader 00 00") + "]");
+  }
+  await ff.waitFor("!document.getElementById('make-pin').disabled");
+  return choices;
+}
+
 async function unlock(ff, pin, opts) {
   const o = opts || {};
   await ff.click("#kilit");
-  let choices = null;
-  /* opts.choose: several AKİS cards, the holder picks this reader's. */
-  if (o.choose) {
-    await ff.waitFor("!document.getElementById('chooser').hidden && document.querySelector('#choices button') !== null");
-    choices = await ff.evaluate("return Array.from(document.querySelectorAll('#choices button'), (b) => b.textContent);");
-    await ff.click("#choices button[data-reader=" + JSON.stringify(o.choose) + "]");
-  }
-  await ff.waitFor("!document.getElementById('make-pin').disabled");
+  const choices = await pickCard(ff, o.choose);
   if (o.beforePress) await o.beforePress();
   const pinWindow = await pressAndTypePin(ff, pin);
   await ff.waitFor("document.getElementById('result').textContent !== ''", 20000);
@@ -66,4 +75,4 @@ async function pressAndTypePin(ff, pin) {
   return shown;
 }
 
-module.exports = { login, unlock, pressAndTypePin };
+module.exports = { login, unlock, pressAndTypePin, pickCard };
