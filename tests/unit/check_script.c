@@ -409,6 +409,13 @@ START_TEST(card_removed_mid_script)
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(detail, "steps")), 1);
     ck_assert_int_eq(fake.transactions_open, 0);
     cJSON_Delete(r);
+    /* The card is gone: the handle was let go, as for transmit. */
+    ck_assert_int_eq(fake.cards_open, 0);
+    char args[64];
+    snprintf(args, sizeof(args), "{\"handle\":%d}", handle);
+    r = call("status", args);
+    ck_assert_str_eq(code(r), "invalid-handle");
+    cJSON_Delete(r);
 }
 END_TEST
 
