@@ -24,7 +24,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 DEPFLAGS = -MMD -MP
 INCLUDES_host := -Icommon -Ihost
 INCLUDES_common := -Icommon
-INCLUDES_sign := -Icommon
+INCLUDES_sign := -Icommon $(shell pkg-config --cflags p11-kit-1 2>/dev/null)
 INCLUDES_vcard := -Icommon -Ivcard
 INCLUDES_ifd := -Icommon -Ivcard -Iifd
 INCLUDES_tests := -Icommon -Ihost -Ivcard -Iifd -Itests/support -Itests/unit -Itests/integration
@@ -115,9 +115,11 @@ $(IFD_DRIVER): $(IFD_OBJS) ifd/exports.map
 	  $(IFD_OBJS) $(shell pkg-config --libs libcrypto 2>/dev/null) -o $@
 
 # The authority's signing tool: common/ only (the signature scheme is
-# common/signature.c, shared with the host's verifier).
-$(SIGN_BIN): $(call obj,sign,sign_tool) $(COMMON_LIB)
-	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+# common/signature.c, shared with the host's verifier); a key in a PKCS#11
+# token through p11-kit (sign/token.c), which only this program links.
+SIGN_MODS := sign_tool token pin_source
+$(SIGN_BIN): $(call obj,sign,$(SIGN_MODS)) $(COMMON_LIB)
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) $(shell pkg-config --libs p11-kit-1 2>/dev/null) -o $@
 
 # Unit tests: the host's logic on a fake backend; the card's logic alone.
 $(BUILD)/tests/check_%: $(call obj,tests/unit,check_% fake_backend) $(SUPPORT_OBJS) $(IFD_LIB) $(VCARD_LIB) \

@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* nesbridge-sign: the authority's side of signed scripts (also used by
  * tests and the demo site). Private keys stay here, never in the host.
+ * KEY is a PEM file or a PKCS#11 URI (RFC 7512) naming a key that stays in
+ * a token (token.h; docs/authority.md).
  *
- *   nesbridge-sign --key PRIVATE.pem --in SCRIPT.json
+ *   nesbridge-sign --key KEY --in SCRIPT.json
  *       prints {"script": base64, "signature": base64, "key_id": hex}
  *   nesbridge-sign --verify --pub PUBLIC.pem --in SIGNED.json
  *       checks a signed script as the host would; exit 0 when it verifies
- *   nesbridge-sign --key-id KEY.pem
+ *   nesbridge-sign --key-id KEY
+ *   nesbridge-sign --public-key KEY
+ *       prints the public key as PEM, as the trust directory holds it
+ * Exit codes: token.h.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
@@ -18,6 +25,7 @@
 
 #include "base64.h"
 #include "signature.h"
+#include "token.h"
 #include "wipe.h"
 
 #define MAX_SCRIPT_FILE (192u * 1024u)
@@ -51,8 +59,72 @@ static EVP_PKEY *read_key(const char *path, int private_key)
     return key;
 }
 
+/* A token that stops answering ends the run (alarm below). */
+static void on_timeout(int sig)
+{
+    (void)sig;
+    static const char msg[] = "nesbridge-sign: the PKCS#11 token did not answer in time\n";
+    ssize_t ignored = write(2, msg, sizeof(msg) - 1);
+    (void)ignored;
+    _exit(NB_EXIT_TIMEOUT);
+}
+
+static void arm_timeout(void)
+{
+    const char *text = getenv(NB_TIMEOUT_ENV);
+    char *end = NULL;
+    long seconds = text != NULL ? strtol(text, &end, 10) : 60;
+    if (text != NULL && (end == text || *end != '\0' || seconds < 1 || seconds > 600))
+        seconds = 60;
+    signal(SIGALRM, on_timeout);
+    alarm((unsigned)seconds);
+}
+
+static void print_signed(const char *script, size_t len, const unsigned char *sig, size_t sig_len, const char *key_id,
+                         int *rc)
+{
+    char *script_b64 = nb_base64_encode((const uint8_t *)script, len);
+    char *sig_b64 = nb_base64_encode(sig, sig_len);
+    if (script_b64 != NULL && sig_b64 != NULL) {
+        printf("{\"script\":\"%s\",\"signature\":\"%s\",\"key_id\":\"%s\"}\n", script_b64, sig_b64, key_id);
+        *rc = 0;
+    }
+    nb_free_wiped(script_b64);
+    nb_free_wiped(sig_b64);
+}
+
+static int sign_with_token(const char *uri, const char *in_path)
+{
+    size_t len = 0;
+    char *script = read_text(in_path, &len);
+    if (script == NULL) {
+        fprintf(stderr, "nesbridge-sign: cannot read %s\n", in_path);
+        return NB_EXIT_FAILED;
+    }
+    arm_timeout();
+    nb_token *t = NULL;
+    int rc = nb_token_open(uri, 1, &t);
+    unsigned char sig[1024];
+    size_t sig_len = sizeof(sig);
+    char key_id[NB_KEY_ID_HEX + 1];
+    if (rc == NB_EXIT_OK)
+        rc = nb_token_sign(t, (const uint8_t *)script, len, sig, &sig_len);
+    if (rc == NB_EXIT_OK && nb_key_id(nb_crypto_direct(), nb_token_public_key(t), key_id) != 0)
+        rc = NB_EXIT_FAILED;
+    nb_token_close(t);
+    alarm(0);
+    if (rc == NB_EXIT_OK) {
+        rc = NB_EXIT_FAILED;
+        print_signed(script, len, sig, sig_len, key_id, &rc);
+    }
+    nb_free_wiped(script);
+    return rc;
+}
+
 static int sign(const char *key_path, const char *in_path)
 {
+    if (nb_is_pkcs11_uri(key_path))
+        return sign_with_token(key_path, in_path);
     EVP_PKEY *key = read_key(key_path, 1);
     size_t len = 0;
     char *script = read_text(in_path, &len);
@@ -72,15 +144,7 @@ static int sign(const char *key_path, const char *in_path)
         nb_signature_setup(nb_crypto_direct(), pctx, key) == 0 &&
         EVP_DigestSign(md, sig, &sig_len, (const unsigned char *)script, len) == 1 &&
         nb_key_id(nb_crypto_direct(), key, key_id) == 0) {
-        char *script_b64 = nb_base64_encode((const uint8_t *)script, len);
-        char *sig_b64 = nb_base64_encode(sig, sig_len);
-        if (script_b64 != NULL && sig_b64 != NULL) {
-            printf("{\"script\":\"%s\",\"signature\":\"%s\",\"key_id\":\"%s\"}\n", script_b64, sig_b64,
-                   key_id);
-            rc = 0;
-        }
-        nb_free_wiped(script_b64);
-        nb_free_wiped(sig_b64);
+        print_signed(script, len, sig, sig_len, key_id, &rc);
     } else {
         fprintf(stderr, "nesbridge-sign: signing failed (P-256 or RSA >= 3072 keys)\n");
     }
@@ -136,20 +200,37 @@ static int verify(const char *pub_path, const char *in_path)
     return why == NULL ? 0 : 1;
 }
 
-static int print_key_id(const char *path)
+/* The public key of a PEM file (private or public) or of a token's key:
+ * its key id, or the key itself as PEM. */
+static int print_public(const char *path, int as_pem)
 {
-    EVP_PKEY *key = read_key(path, 1);
-    if (key == NULL)
-        key = read_key(path, 0);
-    char id[NB_KEY_ID_HEX + 1];
-    if (key == NULL || nb_key_id(nb_crypto_direct(), key, id) != 0) {
-        fprintf(stderr, "nesbridge-sign: cannot read a key from %s\n", path);
-        EVP_PKEY_free(key);
-        return 1;
+    EVP_PKEY *key = NULL;
+    nb_token *t = NULL;
+    if (nb_is_pkcs11_uri(path)) {
+        arm_timeout();
+        int rc = nb_token_open(path, 0, &t);
+        alarm(0);
+        if (rc != NB_EXIT_OK)
+            return rc;
+        key = nb_token_public_key(t);
+    } else {
+        key = read_key(path, 1);
+        if (key == NULL)
+            key = read_key(path, 0);
     }
-    printf("%s\n", id);
-    EVP_PKEY_free(key);
-    return 0;
+    char id[NB_KEY_ID_HEX + 1];
+    int ok = key != NULL && nb_key_id(nb_crypto_direct(), key, id) == 0;
+    if (ok && as_pem)
+        ok = PEM_write_PUBKEY(stdout, key) == 1;
+    else if (ok)
+        printf("%s\n", id);
+    if (!ok)
+        fprintf(stderr, "nesbridge-sign: cannot read a key from %s\n", path);
+    if (t != NULL)
+        nb_token_close(t);
+    else
+        EVP_PKEY_free(key);
+    return ok ? NB_EXIT_OK : NB_EXIT_FAILED;
 }
 
 int main(int argc, char **argv)
@@ -160,9 +241,15 @@ int main(int argc, char **argv)
         strcmp(argv[4], "--in") == 0)
         return verify(argv[3], argv[5]);
     if (argc == 3 && strcmp(argv[1], "--key-id") == 0)
-        return print_key_id(argv[2]);
-    fprintf(stderr, "usage: nesbridge-sign --key PRIVATE.pem --in SCRIPT.json\n"
+        return print_public(argv[2], 0);
+    if (argc == 3 && strcmp(argv[1], "--public-key") == 0)
+        return print_public(argv[2], 1);
+    fprintf(stderr, "usage: nesbridge-sign --key KEY --in SCRIPT.json\n"
                     "       nesbridge-sign --verify --pub PUBLIC.pem --in SIGNED.json\n"
-                    "       nesbridge-sign --key-id KEY.pem\n");
-    return 2;
+                    "       nesbridge-sign --key-id KEY\n"
+                    "       nesbridge-sign --public-key KEY\n"
+                    "KEY: a PEM file, or a PKCS#11 URI: pkcs11:token=T;object=O?module-path=/abs/module.so"
+                    "&pin-source=file:/abs/pin\n"
+                    "     (the PIN from pin-source or " NB_PIN_ENV ", never the command line)\n");
+    return NB_EXIT_USAGE;
 }
