@@ -103,12 +103,13 @@ function keyId(publicKey) {
   return crypto.createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex").toUpperCase();
 }
 
-/* The signed unlock script: authenticate, protected RESET RETRY COUNTER,
- * then the new PIN typed in the extension. */
-function signedUnlockScript(privateKey, { nonce, atr, serial, challenge, master, lifetimeSeconds, now }) {
+/* The unlock script (its exact bytes, before signing): authenticate,
+ * protected RESET RETRY COUNTER, then the new PIN typed in the extension.
+ * lifetimeSeconds: how long it may be used (not_after), 120 s by default. */
+function unlockScript({ nonce, atr, serial, challenge, master, lifetimeSeconds, now }) {
   const { auth, rrc } = unlockApdus(master, serial, Buffer.from(challenge, "hex"));
   const notAfter = new Date(now + (lifetimeSeconds || 120) * 1000).toISOString().replace(/\.\d+Z$/, "Z");
-  const script = Buffer.from(JSON.stringify({
+  return Buffer.from(JSON.stringify({
     version: 1, nonce, atr, not_after: notAfter,
     steps: [
       { apdu: auth, expect: ["9000"], secret: true },
@@ -117,9 +118,70 @@ function signedUnlockScript(privateKey, { nonce, atr, serial, challenge, master,
         pad_to: 8, pad_byte: "FF" }, expect: ["9000"] },
     ],
   }));
+}
+
+/* Signs a script's bytes with a private key held here (a PEM file: the
+ * demo's default signer). */
+function signWithKey(privateKey, script) {
   const signature = crypto.sign("sha256", script, { key: privateKey, dsaEncoding: "der" });
   return { script: script.toString("base64"), signature: signature.toString("base64"),
     key_id: keyId(crypto.createPublicKey(privateKey)) };
 }
 
-module.exports = { cmac, kdf, adminKey, cardKey, authRequest, smWrap, unlockApdus, keyId, signedUnlockScript };
+/* Signs a script's bytes with a key that stays in a PKCS#11 token, through
+ * nesbridge-sign (the script on its stdin; the PIN from the URI's
+ * pin-source or NESBRIDGE_PKCS11_PIN in env, never an argument). Resolves
+ * with {script, signature, key_id}; rejects with the tool's exit code and
+ * its message. */
+function signWithToken(script, { tool, uri, env, timeoutMs }) {
+  const { execFile } = require("child_process");
+  return new Promise((resolve, reject) => {
+    const child = execFile(tool, ["--key", uri, "--in", "-"], { env: env || process.env, timeout: timeoutMs || 30000,
+      maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        const e = new Error("nesbridge-sign: " + (String(stderr).trim() || err.message));
+        e.exitCode = typeof err.code === "number" ? err.code : null;
+        return reject(e);
+      }
+      try {
+        const signed = JSON.parse(stdout);
+        if (signed.script !== script.toString("base64")) throw new Error("signed other bytes");
+        resolve(signed);
+      } catch (parseError) {
+        reject(new Error("nesbridge-sign: unexpected output: " + parseError.message));
+      }
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(script);
+  });
+}
+
+function signedUnlockScript(privateKey, params) {
+  return signWithKey(privateKey, unlockScript(params));
+}
+
+module.exports = { cmac, kdf, adminKey, cardKey, authRequest, smWrap, unlockApdus, keyId, unlockScript, signWithKey,
+  signWithToken, signedUnlockScript };
+
+/* From the command line, the script an authority's server builds for one
+ * card and one moment (docs/authority.md, worked example):
+ *   node site/authority.js unlock-script MASTER_HEX_FILE < {"nonce","challenge","atr","serial"}
+ * prints the script's exact bytes, to be signed by nesbridge-sign. */
+if (require.main === module) {
+  const fs = require("fs");
+  const [command, masterFile] = process.argv.slice(2);
+  if (command !== "unlock-script" || !masterFile) {
+    process.stderr.write("usage: node site/authority.js unlock-script MASTER_HEX_FILE < request.json\n");
+    process.exit(2);
+  }
+  const request = JSON.parse(fs.readFileSync(0, "utf8"));
+  const ok = [request.nonce, request.challenge, request.atr, request.serial].every((v) => typeof v === "string") &&
+    /^[0-9A-F]{64}$/i.test(request.nonce) && /^[0-9A-F]{16}$/i.test(request.challenge) &&
+    /^[0-9A-F]{4,66}$/i.test(request.atr) && /^[A-Z0-9]{1,32}$/.test(request.serial);
+  if (!ok) {
+    process.stderr.write("authority: the request needs nonce (64 hex), challenge (16 hex), atr (hex), serial\n");
+    process.exit(1);
+  }
+  const master = Buffer.from(fs.readFileSync(masterFile, "utf8").trim(), "hex");
+  process.stdout.write(unlockScript(Object.assign({ master, now: Date.now() }, request)));
+}

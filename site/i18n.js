@@ -5,6 +5,7 @@
 const tr = {
   title: "Kamu Sertifikasyon Merkezi (DEMO)",
   banner: "Bu bir nesbridge tanıtım sitesidir; Kamu SM değildir. Kartlar, kullanıcılar ve anahtarlar yalnızca deneme içindir.",
+  demoMode: "DEMO KİPİ: SMS kodları ve e-posta bağlantıları /demo/sms ve /demo/mail sayfalarında herkese gösterilir ve resimdeki yazı makineyle okunabilir. Gerçek kullanıcılara asla bu kipte açmayınız.",
   home: "Ana Sayfa", online: "Online İşlemler", nesOps: "Nitelikli Elektronik Sertifika İşlemleri",
   maliMuhur: "Mali Mühür Elektronik Sertifika İşlemleri",
   verifyTitle: "Kullanıcı Doğrulama", eimzaLogin: "E-İmzalı Giriş", passwordLogin: "Şifreli Giriş",
@@ -74,6 +75,7 @@ const tr = {
 const en = {
   title: "Public Certification Authority (DEMO)",
   banner: "This is a nesbridge demo site, not Kamu SM. Cards, users and keys are for testing only.",
+  demoMode: "DEMO MODE: SMS codes and mail links are shown to anyone at /demo/sms and /demo/mail, and the captcha is machine-readable. Never serve real holders in this mode.",
   home: "Home", online: "Online services", nesOps: "Qualified Electronic Certificate services",
   maliMuhur: "Financial Seal certificate services",
   verifyTitle: "User verification", eimzaLogin: "Log in with e-signature", passwordLogin: "Log in with password",

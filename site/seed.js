@@ -3,6 +3,8 @@
 /* Creates the demo site's data: one demo holder, the DEMO authority signing
  * key (its public half goes to the host's trust directory), the DEMO master
  * key of the virtual cards, and the host configuration for the demo origin.
+ * With SIGNER=pkcs11 no key is made here: the public half of the token's
+ * key (SIGNER_PKCS11_URI) goes to the trust directory.
  *   node site/seed.js DATA_DIR [ORIGIN] */
 "use strict";
 
@@ -15,12 +17,21 @@ const origin = process.argv[3] || "http://localhost:8443";
 fs.mkdirSync(path.join(dir, "trust"), { recursive: true, mode: 0o755 });
 fs.chmodSync(path.join(dir, "trust"), 0o755);
 
-const keyFile = path.join(dir, "authority.key");
-if (!fs.existsSync(keyFile)) {
-  const { privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
-  fs.writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+let publicPem;
+if (process.env.SIGNER === "pkcs11") {
+  /* The key stays in the token: only its public half is published, read
+   * from the token by nesbridge-sign (docs/authority.md). */
+  const tool = process.env.NESBRIDGE_SIGN || path.join(__dirname, "..", "build", "nesbridge-sign");
+  publicPem = require("child_process").execFileSync(tool, ["--public-key", process.env.SIGNER_PKCS11_URI || ""],
+    { stdio: ["ignore", "pipe", "inherit"] }).toString();
+} else {
+  const keyFile = path.join(dir, "authority.key");
+  if (!fs.existsSync(keyFile)) {
+    const { privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+    fs.writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+  }
+  publicPem = crypto.createPublicKey(fs.readFileSync(keyFile)).export({ type: "spki", format: "pem" });
 }
-const publicPem = crypto.createPublicKey(fs.readFileSync(keyFile)).export({ type: "spki", format: "pem" });
 fs.writeFileSync(path.join(dir, "trust", "demo-authority.pem"), publicPem, { mode: 0o644 });
 fs.chmodSync(path.join(dir, "trust", "demo-authority.pem"), 0o644);
 

@@ -3,8 +3,15 @@
 /* The demo authority site: the Kamu SM "Kilit Çözme" flow (password login,
  * captcha, SMS code, services menu, card unlock) on top of nesbridge.
  * Node standard library only. Data (users, demo authority key, audit log)
- * lives in site/data, made by site/seed.js.
- *   PORT (8443), SITE_DATA (site/data), NB_SITE_TEST=1 (test hooks). */
+ * lives in site/data, made by site/seed.js. Which parts are the reference
+ * an authority may copy and which are stand-ins: docs/authority.md.
+ *   PORT (8443), SITE_DATA (site/data), NB_SITE_TEST=1 (test hooks),
+ *   SITE_DEMO=1: demo mode, with /demo/sms, /demo/mail and a readable
+ *     captcha, and a banner on every page that says so;
+ *   SIGNER=pem (DATA/authority.key, default) or SIGNER=pkcs11: signs
+ *     through nesbridge-sign (NESBRIDGE_SIGN, default build/nesbridge-sign)
+ *     with the key in a token, SIGNER_PKCS11_URI naming it (its PIN from
+ *     the URI's pin-source or NESBRIDGE_PKCS11_PIN). */
 "use strict";
 
 const crypto = require("crypto");
@@ -17,21 +24,56 @@ const authority = require("./authority");
 const PORT = Number(process.env.PORT || 8443);
 const DATA = path.resolve(process.env.SITE_DATA || path.join(__dirname, "data"));
 const TEST = process.env.NB_SITE_TEST === "1";
+const DEMO = process.env.SITE_DEMO === "1";
 const ROOT = path.resolve(__dirname, "..");
 const SMS_LIFETIME_S = 300;
 const WINDOW_MS = 15 * 60 * 1000;
+const MAX_FAILURES_PER_IP = 5;
+const MAX_FAILURES_PER_ACCOUNT = 10;
 
 /* The demo's clock; tests move it forward instead of sleeping. */
 let clockOffset = 0;
 const now = () => Date.now() + clockOffset;
 
 const users = JSON.parse(fs.readFileSync(path.join(DATA, "users.json"), "utf8"));
-const authorityKey = crypto.createPrivateKey(fs.readFileSync(path.join(DATA, "authority.key")));
+const signScript = makeSigner(process.env.SIGNER || "pem");
 const masterKey = Buffer.from(fs.readFileSync(path.join(DATA, "master.hex"), "utf8").trim(), "hex");
 const sessions = new Map();
 const loginFailures = new Map(); /* ip -> [times] */
+const accountFailures = new Map(); /* account (T.C. number, or the ID typed) -> [times] */
 const outbox = { sms: [], mail: [] };
 const resetTokens = new Map();
+
+/* The script signer: the PEM key here, or a key that never leaves a
+ * PKCS#11 token, through nesbridge-sign. Both resolve to the signed script
+ * as the page passes it to run-script. */
+function makeSigner(kind) {
+  if (kind === "pem") {
+    const key = crypto.createPrivateKey(fs.readFileSync(path.join(DATA, "authority.key")));
+    return async (script) => authority.signWithKey(key, script);
+  }
+  if (kind === "pkcs11") {
+    const uri = process.env.SIGNER_PKCS11_URI;
+    if (!uri || !uri.startsWith("pkcs11:")) throw new Error("SIGNER=pkcs11 needs SIGNER_PKCS11_URI=pkcs11:...");
+    const tool = process.env.NESBRIDGE_SIGN || path.join(ROOT, "build", "nesbridge-sign");
+    return (script) => authority.signWithToken(script, { tool, uri, env: process.env });
+  }
+  throw new Error("SIGNER must be pem or pkcs11");
+}
+
+/* Stand-ins for the SMS and mail gateways. In demo mode the messages are
+ * shown at /demo/sms and /demo/mail; otherwise they are queued, one file
+ * each (0600), in DATA/spool/<kind>/ for a gateway to take. */
+function deliver(kind, to, text) {
+  if (DEMO) {
+    outbox[kind].push({ time: now(), to, text });
+    return;
+  }
+  const dir = path.join(DATA, "spool", kind);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(dir, `${now()}-${crypto.randomBytes(6).toString("hex")}.json`),
+    JSON.stringify({ time: new Date(now()).toISOString(), to, text }) + "\n", { mode: 0o600, flag: "wx" });
+}
 
 function audit(event, fields) {
   const line = JSON.stringify(Object.assign({ time: new Date(now()).toISOString(), event }, fields));
@@ -75,10 +117,25 @@ function getSession(req, res) {
     const id = crypto.randomBytes(24).toString("hex");
     s = { id, csrf: crypto.randomBytes(24).toString("hex"), lang: "tr", state: "anonymous", touched: now() };
     sessions.set(id, s);
-    res.setHeader("Set-Cookie", `nbsid=${id}; HttpOnly; SameSite=Strict; Path=/`);
+    setSessionCookie(res, id);
   }
   s.touched = now();
   return s;
+}
+
+function setSessionCookie(res, id) {
+  res.setHeader("Set-Cookie", `nbsid=${id}; HttpOnly; Secure; SameSite=Strict; Path=/`);
+}
+
+/* A new session id whenever the session's privilege changes (password
+ * accepted, SMS code accepted, logout): an id planted or seen before the
+ * change is worth nothing after it. */
+function rotateSession(s, res) {
+  sessions.delete(s.id);
+  s.id = crypto.randomBytes(24).toString("hex");
+  s.csrf = crypto.randomBytes(24).toString("hex");
+  sessions.set(s.id, s);
+  setSessionCookie(res, s.id);
 }
 
 function resetLogin(s) {
@@ -111,8 +168,10 @@ function page(s, title, body, opts) {
   return `<!doctype html><html lang="${s.lang}"><head><meta charset="utf-8"><title>${esc(title)} - ${esc(t.title)}</title>` +
     `<link rel="stylesheet" href="/static/style.css"></head><body${data}>` +
     `<header><a class="brand" href="/">${esc(t.title)}</a><a class="lang" href="/lang?to=${s.lang === "en" ? "tr" : "en"}">${esc(t.lang)}</a></header>` +
-    `<p class="banner">${esc(t.banner)}</p><main><h1>${esc(title)}</h1>${body}</main>` +
-    `<footer>© nesbridge demo · <a href="/demo/sms">${esc(t.outboxSms)}</a> · <a href="/demo/mail">${esc(t.outboxMail)}</a></footer>${scripts}</body></html>`;
+    `<p class="banner">${esc(t.banner)}</p>` + (DEMO ? `<p class="banner demo-mode" id="demo-mode">${esc(t.demoMode)}</p>` : "") +
+    `<main><h1>${esc(title)}</h1>${body}</main>` +
+    `<footer>© nesbridge demo` + (DEMO ? ` · <a href="/demo/sms">${esc(t.outboxSms)}</a> · <a href="/demo/mail">${esc(t.outboxMail)}</a>` : "") +
+    `</footer>${scripts}</body></html>`;
 }
 
 function form(s, action, inner, submit, id) {
@@ -141,6 +200,64 @@ function redirect(res, to) {
 
 /* ---- captcha: five letters drawn as an SVG with noise ---- */
 
+/* Outside demo mode each letter is drawn as strokes (no text a program
+ * reads out of the SVG), each point moved a little, each letter turned,
+ * among noise strokes of the same kind. A stand-in all the same: a real
+ * site uses its own captcha (docs/authority.md). Points on a 10 x 18 grid. */
+const STROKES = {
+  a: [[8, 7, 8, 14], [8, 9, 6, 7, 3, 7, 1, 9, 1, 12, 3, 14, 6, 14, 8, 12]],
+  b: [[1, 0, 1, 14], [1, 9, 3, 7, 6, 7, 8, 9, 8, 12, 6, 14, 3, 14, 1, 12]],
+  c: [[8, 8, 6, 7, 3, 7, 1, 9, 1, 12, 3, 14, 6, 14, 8, 13]],
+  d: [[8, 0, 8, 14], [8, 9, 6, 7, 3, 7, 1, 9, 1, 12, 3, 14, 6, 14, 8, 12]],
+  e: [[1, 10.5, 8, 10.5, 8, 9, 6, 7, 3, 7, 1, 9, 1, 12, 3, 14, 6, 14, 8, 13]],
+  f: [[7, 1, 5, 0, 4, 1, 4, 14], [2, 7, 7, 7]],
+  g: [[8, 7, 8, 16, 6, 18, 2, 18], [8, 9, 6, 7, 3, 7, 1, 9, 1, 11, 3, 13, 6, 13, 8, 11]],
+  h: [[1, 0, 1, 14], [1, 9, 3, 7, 6, 7, 8, 9, 8, 14]],
+  k: [[1, 0, 1, 14], [8, 7, 1, 11], [3, 10, 8, 14]],
+  m: [[1, 7, 1, 14], [1, 9, 2, 7, 4, 7, 5, 9, 5, 14], [5, 9, 6, 7, 8, 7, 9, 9, 9, 14]],
+  n: [[1, 7, 1, 14], [1, 9, 3, 7, 6, 7, 8, 9, 8, 14]],
+  p: [[1, 7, 1, 18], [1, 9, 3, 7, 6, 7, 8, 9, 8, 12, 6, 14, 3, 14, 1, 12]],
+  r: [[1, 7, 1, 14], [1, 10, 3, 7, 7, 7]],
+  s: [[8, 8, 6, 7, 3, 7, 1, 8, 1, 10, 8, 11, 8, 13, 6, 14, 3, 14, 1, 13]],
+  t: [[4, 2, 4, 13, 5, 14, 7, 14], [1, 7, 7, 7]],
+  u: [[1, 7, 1, 12, 3, 14, 6, 14, 8, 12], [8, 7, 8, 14]],
+  v: [[1, 7, 4.5, 14, 8, 7]],
+  w: [[0, 7, 2, 14, 4.5, 9, 7, 14, 9, 7]],
+  x: [[1, 7, 8, 14], [8, 7, 1, 14]],
+  y: [[1, 7, 4.5, 14], [8, 7, 3, 18, 1, 18]],
+  z: [[1, 7, 8, 7, 1, 14, 8, 14]],
+};
+
+function captchaStrokesSvg(text) {
+  const rnd = () => crypto.randomInt(1000000) / 1000000;
+  const paths = [];
+  text.split("").forEach((ch, i) => {
+    const angle = (rnd() * 30 - 15) * Math.PI / 180, cx = 12 + i * 27, cy = 4 + rnd() * 6;
+    for (const stroke of STROKES[ch]) {
+      const pts = [];
+      for (let k = 0; k < stroke.length; k += 2) {
+        const x = (stroke[k] + rnd() * 0.8 - 0.4) * 2.2, y = (stroke[k + 1] + rnd() * 0.8 - 0.4) * 2.2;
+        pts.push([cx + 10 + (x - 10) * Math.cos(angle) - (y - 20) * Math.sin(angle),
+          cy + 20 + (x - 10) * Math.sin(angle) + (y - 20) * Math.cos(angle)]);
+      }
+      paths.push(pts);
+    }
+  });
+  for (let i = 0; i < 8; i++) {
+    const pts = [];
+    for (let k = 0, n = 2 + crypto.randomInt(4); k < n; k++) pts.push([rnd() * 150, rnd() * 50]);
+    paths.push(pts);
+  }
+  for (let i = paths.length - 1; i > 0; i--) {
+    const j = crypto.randomInt(i + 1);
+    [paths[i], paths[j]] = [paths[j], paths[i]];
+  }
+  const d = paths.map((pts) => "M" + pts.map(([x, y]) => x.toFixed(1) + " " + y.toFixed(1)).join("L")).join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="150" height="50"><rect width="150" height="50" fill="#eef"/>` +
+    `<path d="${d}" fill="none" stroke="#224" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
+}
+
+/* Demo mode only: the letters as SVG text, which tests (and anyone) read. */
 function captchaSvg(text) {
   const rnd = (n) => crypto.randomInt(n);
   let glyphs = "";
@@ -155,10 +272,17 @@ function captchaSvg(text) {
 
 /* ---- routes ---- */
 
-function tooManyLogins(ip) {
-  const recent = (loginFailures.get(ip) || []).filter((t) => now() - t < WINDOW_MS);
-  loginFailures.set(ip, recent);
-  return recent.length >= 5;
+/* Failed logins are counted per address and per account (a T.C. number,
+ * or the ID as typed when nobody holds it), over the last 15 minutes. */
+function recentFailures(map, key) {
+  const recent = (map.get(key) || []).filter((t) => now() - t < WINDOW_MS);
+  map.set(key, recent);
+  return recent;
+}
+
+function tooManyLogins(ip, account) {
+  return recentFailures(loginFailures, ip).length >= MAX_FAILURES_PER_IP ||
+    recentFailures(accountFailures, account).length >= MAX_FAILURES_PER_ACCOUNT;
 }
 
 function requireState(s, res, state) {
@@ -191,14 +315,15 @@ const routes = {
         t.login, "login")));
     delete s.loginError;
   },
-  "GET /captcha.svg": (s, req, res) => send(res, 200, "image/svg+xml", captchaSvg(s.captcha || "xxxxx")),
+  "GET /captcha.svg": (s, req, res) => send(res, 200, "image/svg+xml", (DEMO ? captchaSvg : captchaStrokesSvg)(s.captcha || "xxxxx")),
   "POST /nes/sifreli": (s, req, res, t, url, body, ip) => {
     const id = (body.get("id") || "").trim(), word = body.get("word") || "", captcha = (body.get("captcha") || "").trim();
     const fail = (text) => {
       s.loginError = text;
       redirect(res, "/nes/sifreli");
     };
-    if (tooManyLogins(ip)) return fail(t.tooMany);
+    const account = (findUser(id) || { tc: id.toUpperCase() }).tc;
+    if (tooManyLogins(ip, account)) return fail(t.tooMany);
     const expected = s.captcha;
     delete s.captcha; /* one guess per picture */
     if (!expected || captcha.toLowerCase() !== expected) return fail(t.badCaptcha);
@@ -206,13 +331,15 @@ const routes = {
     if (word.length < 8) return fail(t.shortWord);
     const user = findUser(id);
     if (!user || !crypto.timingSafeEqual(Buffer.from(hashWord(word, user.salt), "hex"), Buffer.from(user.word_hash, "hex"))) {
-      loginFailures.get(ip).push(now());
-      audit("login-failed", { id: id.slice(0, 3) + "…" });
+      recentFailures(loginFailures, ip).push(now());
+      recentFailures(accountFailures, account).push(now());
+      audit("login-failed", { id: id.slice(0, 3) + "…", ip });
       return fail(t.badLogin);
     }
+    rotateSession(s, res);
     s.state = "password-ok";
     s.user = user.tc;
-    s.csrf = crypto.randomBytes(24).toString("hex");
+    audit("login-password-ok", { user: user.tc.slice(0, 3) + "…", ip });
     redirect(res, "/nes/sms-onay");
   },
   "POST /nes/sozcuk-unuttum": (s, req, res, t, url, body) => {
@@ -221,7 +348,7 @@ const routes = {
     if (user) {
       const token = crypto.randomBytes(24).toString("hex");
       resetTokens.set(token, { tc: user.tc, expires: now() + 3600 * 1000 });
-      outbox.mail.push({ time: now(), to: user.email, text: `/nes/sozcuk-yenile?t=${token}` });
+      deliver("mail", user.email, `/nes/sozcuk-yenile?t=${token}`);
       audit("word-reset-sent", { user: user.tc.slice(0, 3) + "…" });
     }
     redirect(res, "/nes/sifreli?m=reset");
@@ -242,6 +369,17 @@ const routes = {
     const user = users.find((u) => u.tc === entry.tc);
     user.salt = crypto.randomBytes(16).toString("hex");
     user.word_hash = hashWord(word, user.salt);
+    /* Whoever knew the old word is logged out everywhere, and the other
+     * links sent for it are void. */
+    let ended = 0;
+    for (const [id, other] of sessions) {
+      if (other.user === user.tc) {
+        sessions.delete(id);
+        ended++;
+      }
+    }
+    for (const [token, other] of resetTokens) if (other.tc === user.tc) resetTokens.delete(token);
+    audit("word-reset-done", { user: user.tc.slice(0, 3) + "…", sessions_ended: ended });
     redirect(res, "/nes/sifreli?m=done");
   },
   "GET /nes/sms-onay": (s, req, res, t) => {
@@ -263,7 +401,7 @@ const routes = {
     const code = String(crypto.randomInt(100000, 1000000));
     s.sms = { code, expires: now() + SMS_LIFETIME_S * 1000, attempts: 0 };
     const user = users.find((u) => u.tc === s.user);
-    outbox.sms.push({ time: now(), to: maskPhone(user.phone), text: code });
+    deliver("sms", maskPhone(user.phone), code);
     redirect(res, "/nes/sms-kod");
   },
   "GET /nes/sms-kod": (s, req, res, t) => {
@@ -293,9 +431,10 @@ const routes = {
       s.codeError = t.badCode;
       return redirect(res, "/nes/sms-kod");
     }
+    rotateSession(s, res);
     s.state = "authenticated";
     delete s.sms;
-    s.csrf = crypto.randomBytes(24).toString("hex");
+    audit("login-sms-ok", { user: s.user.slice(0, 3) + "…" });
     redirect(res, "/nes/islemler");
   },
   "GET /nes/islemler": (s, req, res, t) => {
@@ -313,7 +452,7 @@ const routes = {
       `<p id="result" role="alert"></p>` + form(s, "/logout", "", t.logout, "logout"),
     { scripts: ["/lib/nes-bridge.js", "/static/unlock.js"], data: { csrf: s.csrf, lang: s.lang, messages: t.c, success: t.success, test: TEST ? "1" : "" } }));
   },
-  "POST /api/unlock/prepare": (s, req, res, t, url, body) => {
+  "POST /api/unlock/prepare": async (s, req, res, t, url, body) => {
     if (s.state !== "authenticated") return send(res, 403, "application/json", JSON.stringify({ error: "session" }));
     const { nonce, challenge, atr, serial } = body;
     const user = users.find((u) => u.tc === s.user);
@@ -325,8 +464,20 @@ const routes = {
       audit("unlock-refused", { user: user.tc.slice(0, 3) + "…", serial, reason: "wrong-card" });
       return send(res, 409, "application/json", JSON.stringify({ error: "wrong-card" }));
     }
-    const signed = authority.signedUnlockScript(authorityKey, { nonce, atr, serial, challenge, master: masterKey, now: now() });
-    audit("unlock-prepared", { user: user.tc.slice(0, 3) + "…", serial });
+    const script = authority.unlockScript({ nonce, atr, serial, challenge, master: masterKey, now: now() });
+    let signed;
+    try {
+      signed = await signScript(script);
+    } catch (e) {
+      audit("unlock-sign-failed", { user: user.tc.slice(0, 3) + "…", serial, exit_code: e.exitCode === undefined ? null : e.exitCode });
+      console.error("site: " + e.message);
+      return send(res, 503, "application/json", JSON.stringify({ error: "signer" }));
+    }
+    /* What was signed, for whom: never the script's APDUs (its secret
+     * steps), only their hash. */
+    audit("unlock-prepared", { user: user.tc.slice(0, 3) + "…", serial, key_id: signed.key_id,
+      not_after: JSON.parse(script).not_after, nonce: nonce.slice(0, 8) + "…",
+      script_sha256: crypto.createHash("sha256").update(script).digest("hex") });
     send(res, 200, "application/json", JSON.stringify(signed));
   },
   "POST /api/unlock/result": (s, req, res, t, url, body) => {
@@ -337,18 +488,30 @@ const routes = {
   },
   "POST /logout": (s, req, res) => {
     resetLogin(s);
+    rotateSession(s, res);
     redirect(res, "/nes/sifreli?m=out");
   },
   "GET /lang": (s, req, res, t, url) => {
     s.lang = url.searchParams.get("to") === "en" ? "en" : "tr";
-    const back = req.headers.referer && new URL(req.headers.referer).host === req.headers.host ? new URL(req.headers.referer).pathname : "/";
+    let back = "/";
+    try {
+      const referer = new URL(req.headers.referer || "");
+      if (referer.host === req.headers.host) back = referer.pathname;
+    } catch (e) {
+      /* no Referer, or one that is not a URL: home */
+    }
     redirect(res, back);
   },
+};
+
+/* Demo mode only: every code and link sent, shown to anyone. */
+const DEMO_ROUTES = {
   "GET /demo/sms": (s, req, res, t) => send(res, 200, "text/html; charset=utf-8", page(s, t.outboxSms, outbox.sms.length === 0 ? message(t.outboxEmpty, "ok") :
     `<ol id="outbox">${outbox.sms.slice().reverse().map((m) => `<li>${esc(new Date(m.time).toISOString())} → ${esc(m.to)}: <code class="sms-code">${esc(m.text)}</code></li>`).join("")}</ol>`)),
   "GET /demo/mail": (s, req, res, t) => send(res, 200, "text/html; charset=utf-8", page(s, t.outboxMail, outbox.mail.length === 0 ? message(t.outboxEmpty, "ok") :
     `<ol id="outbox">${outbox.mail.slice().reverse().map((m) => `<li>${esc(new Date(m.time).toISOString())} → ${esc(m.to)}: <a href="${esc(m.text)}">${esc(m.text)}</a></li>`).join("")}</ol>`)),
 };
+if (DEMO) Object.assign(routes, DEMO_ROUTES);
 
 const STATIC = {
   "/static/style.css": [path.join(__dirname, "public", "style.css"), "text/css; charset=utf-8"],
@@ -376,7 +539,14 @@ const server = http.createServer(async (req, res) => {
     if (req.method === "POST") {
       const raw = await readBody(req, 16384);
       const isJson = (req.headers["content-type"] || "").startsWith("application/json");
-      body = isJson ? JSON.parse(raw || "{}") : new URLSearchParams(raw);
+      try {
+        body = isJson ? JSON.parse(raw || "{}") : new URLSearchParams(raw);
+      } catch (e) {
+        return send(res, 400, "application/json", JSON.stringify({ error: "bad-request" }));
+      }
+      if (isJson && (body === null || typeof body !== "object" || Array.isArray(body))) {
+        return send(res, 400, "application/json", JSON.stringify({ error: "bad-request" }));
+      }
       const token = isJson ? req.headers["x-csrf-token"] : body.get("csrf");
       const good = typeof token === "string" && token.length === s.csrf.length &&
         crypto.timingSafeEqual(Buffer.from(token), Buffer.from(s.csrf));
@@ -390,4 +560,6 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
-server.listen(PORT, "127.0.0.1", () => console.log(`site: http://localhost:${PORT}/ (data ${DATA}${TEST ? ", test hooks on" : ""})`));
+server.listen(PORT, "127.0.0.1", () => console.log(`site: http://localhost:${PORT}/ (data ${DATA}` +
+  `${DEMO ? ", DEMO MODE: codes shown at /demo/sms and /demo/mail, captcha readable" : ""}` +
+  `${TEST ? ", test hooks on" : ""}, signer ${process.env.SIGNER || "pem"})`));

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The demo site's own defences, over HTTP: headers, CSRF, captcha, the ID
- * checksum, login rate limit, session gates, language toggle. */
+ * checksum, login rate limits (per address and per account), session gates
+ * and session ids renewed at each login step, a word reset ending the
+ * holder's other sessions, language toggle; the demo shortcuts present in
+ * demo mode only. */
 "use strict";
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert");
+const fs = require("fs");
+const http = require("http");
 const path = require("path");
 const { startStack, captchaText, H } = require("./stack");
 
@@ -14,24 +19,71 @@ before(async () => {
 });
 after(() => stack.stop());
 
-/* A tiny cookie-keeping client. */
-function client() {
+/* One HTTP exchange; from a given loopback address, with raw headers. */
+function request(origin, p, { method, headers, body, from }) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(origin + p);
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: method || "GET",
+      headers: headers || {}, localAddress: from }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolve({ status: res.statusCode, headers: { get: (n) => [].concat(res.headers[n.toLowerCase()] || [])[0] || null },
+          text: async () => text });
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/* A tiny cookie-keeping client, from 127.0.0.1 or another loopback address. */
+function client(from, origin) {
   let cookie = "";
   const go = async (p, opts) => {
-    const r = await fetch(stack.origin + p, Object.assign({ redirect: "manual", headers: { cookie } }, opts || {}));
+    const o = opts || {};
+    const r = await request(origin || stack.origin, p, Object.assign({}, o, { from,
+      headers: Object.assign({ cookie }, o.headers || {}) }));
     const set = r.headers.get("set-cookie");
     if (set) cookie = set.split(";")[0];
     return r;
   };
   return {
-    get: (p) => go(p),
+    get: (p, headers) => go(p, { headers }),
     post: (p, fields) => go(p, { method: "POST", body: new URLSearchParams(fields).toString(),
-      headers: { cookie, "content-type": "application/x-www-form-urlencoded" } }),
+      headers: { "content-type": "application/x-www-form-urlencoded" } }),
+    json: (p, token, body) => go(p, { method: "POST", body,
+      headers: { "content-type": "application/json", "x-csrf-token": token } }),
+    cookie: () => cookie,
+    use(c) {
+      cookie = c;
+    },
     async csrf(p) {
       const html = await (await go(p)).text();
-      return (html.match(/name="csrf" value="([0-9a-f]+)"/) || [])[1];
+      return (html.match(/name="csrf" value="([0-9a-f]+)"/) || html.match(/data-csrf="([0-9a-f]+)"/) || [])[1];
     },
   };
+}
+
+/* Password, then the SMS code from the demo outbox: the session is
+ * authenticated. Returns the cookies after each step. */
+async function fullLogin(c) {
+  const cookies = [];
+  await c.get("/nes/sifreli");
+  cookies.push(c.cookie());
+  const csrf = await c.csrf("/nes/sifreli");
+  const captcha = captchaText(await (await c.get("/captcha.svg")).text());
+  const r = await c.post("/nes/sifreli", { csrf, id: "10000000146", word: "guvenli-sozcuk", captcha });
+  assert.strictEqual(r.headers.get("location"), "/nes/sms-onay");
+  cookies.push(c.cookie());
+  await c.post("/nes/sms-onay", { csrf: await c.csrf("/nes/sms-onay") });
+  const outbox = await (await c.get("/demo/sms")).text();
+  const code = outbox.match(/class="sms-code">(\d{6})</)[1];
+  const done = await c.post("/nes/sms-kod", { csrf: await c.csrf("/nes/sms-kod"), code });
+  assert.strictEqual(done.headers.get("location"), "/nes/islemler");
+  cookies.push(c.cookie());
+  return cookies;
 }
 
 async function loginAttempt(c, id, word, goodCaptcha) {
@@ -41,11 +93,11 @@ async function loginAttempt(c, id, word, goodCaptcha) {
   return (await (await c.get("/nes/sifreli")).text()).match(/role="alert">([^<]*)</)?.[1];
 }
 
-test("every page carries a strict CSP and an HttpOnly SameSite cookie", async () => {
+test("every page carries a strict CSP and an HttpOnly, Secure, SameSite cookie", async () => {
   const r = await fetch(stack.origin + "/nes/sifreli");
   assert.match(r.headers.get("content-security-policy"), /default-src 'none'; script-src 'self'/);
   assert.doesNotMatch(r.headers.get("content-security-policy"), /unsafe-inline/);
-  assert.match(r.headers.get("set-cookie"), /HttpOnly; SameSite=Strict/);
+  assert.match(r.headers.get("set-cookie"), /^nbsid=[0-9a-f]{48}; HttpOnly; Secure; SameSite=Strict; Path=\/$/);
   assert.strictEqual(r.headers.get("x-content-type-options"), "nosniff");
 });
 
@@ -94,4 +146,113 @@ test("English on request", async () => {
   const html = await (await c.get("/nes/sifreli")).text();
   assert.match(html, /Password login/);
   assert.match(html, /lang="en"/);
+});
+
+test("the session id changes when the password and when the SMS code are accepted; the old ids are worth nothing", async () => {
+  const c = client();
+  const [anonymous, passwordOk, authenticated] = await fullLogin(c);
+  assert.notStrictEqual(anonymous, passwordOk);
+  assert.notStrictEqual(passwordOk, authenticated);
+  assert.strictEqual((await c.get("/nes/islemler")).status, 200);
+  /* Someone who planted or saw an earlier id. */
+  for (const old of [anonymous, passwordOk]) {
+    const other = client();
+    other.use(old);
+    const r = await other.get("/nes/islemler");
+    assert.strictEqual(r.status, 303);
+    assert.match(r.headers.get("location"), /\/nes\/sifreli/);
+  }
+  const before = c.cookie();
+  await c.post("/logout", { csrf: await c.csrf("/nes/islemler") });
+  assert.notStrictEqual(c.cookie(), before, "a new id at logout too");
+});
+
+test("a security word reset logs the holder out of every other session", async () => {
+  const holder = client();
+  await fullLogin(holder);
+  assert.strictEqual((await holder.get("/nes/islemler")).status, 200);
+  const other = client();
+  await other.post("/nes/sozcuk-unuttum", { csrf: await other.csrf("/nes/sifreli"), id: "10000000146" });
+  const link = (await (await other.get("/demo/mail")).text()).match(/href="(\/nes\/sozcuk-yenile\?t=[0-9a-f]+)"/)[1];
+  const csrf = await other.csrf(link);
+  const r = await other.post("/nes/sozcuk-yenile", { csrf, t: new URL(link, stack.origin).searchParams.get("t"), word: "guvenli-sozcuk" });
+  assert.strictEqual(r.headers.get("location"), "/nes/sifreli?m=done");
+  const after = await holder.get("/nes/islemler");
+  assert.strictEqual(after.status, 303);
+  assert.match(after.headers.get("location"), /\/nes\/sifreli/);
+  /* The link is spent. */
+  assert.strictEqual((await other.get(link)).status, 400);
+});
+
+test("a Referer that is not a URL on /lang goes home, not to an error", async () => {
+  const c = client();
+  for (const referer of ["http://[", "::::", "/relative"]) {
+    const r = await c.get("/lang?to=en", { referer });
+    assert.strictEqual(r.status, 303, referer);
+    assert.strictEqual(r.headers.get("location"), "/");
+  }
+  const same = await c.get("/lang?to=tr", { referer: stack.origin + "/nes/sifreli" });
+  assert.strictEqual(same.headers.get("location"), "/nes/sifreli");
+});
+
+test("a JSON call with a body that is not a JSON object is refused, not an error", async () => {
+  const c = client();
+  for (const body of ["{", "[]", "null"]) {
+    const r = await c.json("/api/unlock/prepare", "x", body);
+    assert.strictEqual(r.status, 400, body);
+  }
+});
+
+test("failed logins are limited per account too: other addresses cannot go on guessing", async () => {
+  await stack.advanceClock(16 * 60); /* the failures of the tests before are forgotten */
+  /* Five failures each from two addresses: each address is shut out, and
+   * the account has had ten. */
+  for (const from of ["127.0.0.2", "127.0.0.3"]) {
+    const c = client(from);
+    for (let i = 0; i < 5; i++) {
+      assert.strictEqual(await loginAttempt(c, "10000000146", "yanlis-sozcuk"), "Kimlik numarası ya da güvenlik sözcüğü hatalı.");
+    }
+    assert.strictEqual(await loginAttempt(c, "10000000078", "yanlis-sozcuk"),
+      "Çok fazla hatalı deneme yapıldı. Lütfen 15 dakika sonra tekrar deneyiniz.", "per address");
+  }
+  /* A third address: the account is shut, even with the right word; another
+   * account is not. */
+  const third = client("127.0.0.4");
+  assert.strictEqual(await loginAttempt(third, "10000000146", "guvenli-sozcuk"),
+    "Çok fazla hatalı deneme yapıldı. Lütfen 15 dakika sonra tekrar deneyiniz.");
+  assert.strictEqual(await loginAttempt(third, "10000000078", "yanlis-sozcuk"), "Kimlik numarası ya da güvenlik sözcüğü hatalı.");
+  await stack.advanceClock(16 * 60);
+  assert.strictEqual(await loginAttempt(third, "10000000146", "yanlis-sozcuk"), "Kimlik numarası ya da güvenlik sözcüğü hatalı.");
+});
+
+test("demo mode says so on every page", async () => {
+  const c = client();
+  for (const p of ["/", "/nes/sifreli", "/demo/sms", "/demo/mail", "/nowhere"]) {
+    const html = await (await c.get(p)).text();
+    assert.match(html, /id="demo-mode">DEMO KİPİ: SMS kodları/, p);
+  }
+});
+
+test("outside demo mode: no outboxes, no readable captcha, no banner; codes go to the gateway's spool", async () => {
+  const dataDir = path.join(H.BUILD, "e2e-site-http-real");
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const real = await startStack({ port: 8455, dataDir, test: false, demo: false });
+  try {
+    const c = client(undefined, real.origin);
+    for (const p of ["/demo/sms", "/demo/mail"]) assert.strictEqual((await c.get(p)).status, 404, p);
+    const html = await (await c.get("/nes/sifreli")).text();
+    assert.doesNotMatch(html, /demo-mode|\/demo\/sms|\/demo\/mail/);
+    const svg = await (await c.get("/captcha.svg")).text();
+    assert.doesNotMatch(svg, /<text/);
+    assert.strictEqual(captchaText(svg), "");
+    assert.match(svg, /<path d="M[0-9. L]+/);
+    await c.post("/nes/sozcuk-unuttum", { csrf: await c.csrf("/nes/sifreli"), id: "10000000146" });
+    const spool = path.join(dataDir, "spool", "mail");
+    const files = fs.readdirSync(spool);
+    assert.strictEqual(files.length, 1);
+    assert.strictEqual(fs.statSync(path.join(spool, files[0])).mode & 0o777, 0o600);
+    assert.match(fs.readFileSync(path.join(spool, files[0]), "utf8"), /sozcuk-yenile\?t=[0-9a-f]{48}/);
+  } finally {
+    real.stop();
+  }
 });

@@ -26,11 +26,15 @@ async function waitForHttp(url, ms) {
   }
 }
 
-async function startStack({ port, dataDir, test }) {
+/* demo: the site in demo mode (codes at /demo/sms, readable captcha; the
+ * default); siteEnv: more of the site's environment (SIGNER=pkcs11...). */
+async function startStack({ port, dataDir, test, demo, siteEnv }) {
   const origin = "http://localhost:" + port;
-  execFileSync("node", [path.join(ROOT, "site", "seed.js"), dataDir, origin], { stdio: "ignore" });
+  const env = Object.assign({}, process.env, { NESBRIDGE_SIGN: path.join(H.BUILD, "nesbridge-sign") }, siteEnv || {});
+  execFileSync("node", [path.join(ROOT, "site", "seed.js"), dataDir, origin], { stdio: ["ignore", "ignore", "inherit"], env });
   const site = spawn("node", [path.join(ROOT, "site", "server.js")], {
-    env: Object.assign({}, process.env, { PORT: String(port), SITE_DATA: dataDir, NB_SITE_TEST: test ? "1" : "" }),
+    env: Object.assign(env, { PORT: String(port), SITE_DATA: dataDir, NB_SITE_TEST: test ? "1" : "",
+      SITE_DEMO: demo === false ? "" : "1" }),
     stdio: ["ignore", "ignore", "inherit"],
   });
   await waitForHttp(origin + "/", 10000);
