@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* nesbridge-sign with the key in an HSM (SoftHSM2): a token with a P-256
+ * and an RSA-3072 key generated inside it; unlock scripts signed through
+ * the token and accepted by the real host against the virtual card
+ * (pcscd + card up, as tests/run_integration.sh brings them); each failure
+ * a clear message and its documented exit code (docs/authority.md). */
+"use strict";
+
+const { test, before } = require("node:test");
+const assert = require("node:assert");
+const fs = require("fs");
+const path = require("path");
+const { spawnSync, execFileSync } = require("child_process");
+const { makeToken } = require("./softhsm");
+const holder = require("./holder");
+const { BUILD } = require("../battery/host");
+const H = require("../browser/harness");
+const A = require("../../site/authority");
+
+const SIGN = path.join(BUILD, "nesbridge-sign");
+const WORK = path.join(BUILD, "authority-sign");
+const READER = "nesbridge Virtual Reader 00 00";
+const MASTER = Buffer.from("4E4553425249444745444D4F4B455931", "hex"); /* the virtual card's DEMO master key */
+const EXIT = { usage: 2, token: 3, pin: 4, locked: 5, noKey: 6, timeout: 7 };
+
+let tok, trust, env, scriptFile;
+
+function run(args, extraEnv, input) {
+  const r = spawnSync(SIGN, args, { env: Object.assign({}, env, extraEnv || {}), timeout: 60000, input });
+  return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+before(() => {
+  fs.rmSync(WORK, { recursive: true, force: true });
+  fs.mkdirSync(WORK, { recursive: true, mode: 0o755 });
+  tok = makeToken(path.join(WORK, "hsm"));
+  tok.generate("authority-ec", "01", "EC:prime256v1");
+  tok.generate("authority-rsa", "02", "rsa:3072");
+  env = tok.env;
+  trust = path.join(WORK, "trust");
+  fs.mkdirSync(trust, { mode: 0o755 });
+  for (const name of ["authority-ec", "authority-rsa"]) {
+    const pem = run(["--public-key", tok.uri(name)]);
+    assert.strictEqual(pem.status, 0, pem.stderr);
+    fs.writeFileSync(path.join(trust, name + ".pem"), pem.stdout, { mode: 0o644 });
+  }
+  env.NESBRIDGE_CONFIG = H.hostConfig(WORK, holder.ORIGIN, trust);
+  scriptFile = path.join(WORK, "script.json");
+  fs.writeFileSync(scriptFile, JSON.stringify({ version: 1, hello: "token" }));
+});
+
+test("the keys were generated in the token and never leave it", () => {
+  const listing = tok.list();
+  for (const label of ["authority-ec", "authority-rsa"]) {
+    const block = listing.split(/\n(?=\S)/).find((b) => b.startsWith("Private Key Object") && b.includes("label:      " + label));
+    assert.ok(block, label);
+    assert.match(block, /Access:\s+sensitive, always sensitive, never extractable, local/);
+  }
+});
+
+test("--key-id and --public-key read the token's public key; the key id is SHA-256 of its SubjectPublicKeyInfo", () => {
+  for (const name of ["authority-ec", "authority-rsa"]) {
+    const id = run(["--key-id", tok.uri(name)]);
+    assert.strictEqual(id.status, 0, id.stderr);
+    const pem = fs.readFileSync(path.join(trust, name + ".pem"), "utf8");
+    assert.strictEqual(id.stdout.trim(), A.keyId(require("crypto").createPublicKey(pem)));
+    /* The same key named by id= and type=public instead of its label. */
+    const byId = run(["--key-id", tok.uri(name).replace(`object=${name}`, `id=%0${name.endsWith("ec") ? 1 : 2};type=public`)]);
+    assert.strictEqual(byId.stdout, id.stdout, byId.stderr);
+  }
+});
+
+test("ECDSA P-256 through the token: DER, and it verifies as the host verifies", () => {
+  const r = run(["--key", tok.uri("authority-ec", { pin: "file" }), "--in", scriptFile]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const signed = JSON.parse(r.stdout);
+  assert.deepStrictEqual(Object.keys(signed), ["script", "signature", "key_id"]);
+  assert.strictEqual(Buffer.from(signed.script, "base64").toString(), fs.readFileSync(scriptFile, "utf8"));
+  const sig = Buffer.from(signed.signature, "base64");
+  assert.strictEqual(sig[0], 0x30, "the token's r||s became DER");
+  const signedFile = path.join(WORK, "signed-ec.json");
+  fs.writeFileSync(signedFile, r.stdout);
+  const v = run(["--verify", "--pub", path.join(trust, "authority-ec.pem"), "--in", signedFile]);
+  assert.strictEqual(v.status, 0, v.stderr);
+  assert.ok(require("crypto").verify("sha256", Buffer.from(signed.script, "base64"),
+    { key: fs.readFileSync(path.join(trust, "authority-ec.pem")), dsaEncoding: "der" }, sig));
+});
+
+test("RSA-PSS 3072 through the token: SHA-256, MGF1-SHA-256, 32-byte salt, checked by openssl", () => {
+  const r = run(["--key", tok.uri("authority-rsa", { pin: "file" }), "--in", scriptFile]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const signed = JSON.parse(r.stdout);
+  const sigFile = path.join(WORK, "rsa.sig");
+  fs.writeFileSync(sigFile, Buffer.from(signed.signature, "base64"));
+  assert.strictEqual(fs.statSync(sigFile).size, 384);
+  const out = execFileSync("openssl", ["dgst", "-sha256", "-verify", path.join(trust, "authority-rsa.pem"),
+    "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32", "-sigopt", "rsa_mgf1_md:sha256",
+    "-signature", sigFile, scriptFile]).toString();
+  assert.match(out, /Verified OK/);
+  /* Another salt length does not verify: the parameters are the host's. */
+  const other = spawnSync("openssl", ["dgst", "-sha256", "-verify", path.join(trust, "authority-rsa.pem"),
+    "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:20", "-sigopt", "rsa_mgf1_md:sha256",
+    "-signature", sigFile, scriptFile]);
+  assert.notStrictEqual(other.status, 0);
+});
+
+test("the PIN may come from the environment; it is never needed on the command line", () => {
+  const r = run(["--key", tok.uri("authority-ec"), "--in", scriptFile], { NESBRIDGE_PKCS11_PIN: tok.pin });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const inUri = run(["--key", tok.uri("authority-ec") + "&pin-value=" + tok.pin, "--in", scriptFile]);
+  assert.strictEqual(inUri.status, EXIT.usage);
+  assert.match(inUri.stderr, /pin-value puts the PIN on the command line/);
+});
+
+for (const [name, keyType] of [["authority-ec", "P-256"], ["authority-rsa", "RSA-3072"]]) {
+  test(`an unlock script signed through the token (${keyType}) is run by the real host on the virtual card`, async () => {
+    await H.vcardControl("reset-state pin-locked");
+    const newPin = keyType === "P-256" ? "24681357" : "97531864";
+    const { signed, reply } = await holder.unlock({
+      reader: READER, newPin, env,
+      prepare: async (request) => {
+        const script = A.unlockScript(Object.assign({ master: MASTER, now: Date.now() }, request));
+        return A.signWithToken(script, { tool: SIGN, uri: tok.uri(name, { pin: "file" }), env });
+      },
+    });
+    assert.strictEqual(signed.key_id, run(["--key-id", tok.uri(name)]).stdout.trim());
+    assert.strictEqual(reply.ok, true, JSON.stringify(reply));
+    assert.strictEqual(reply.result.completed, true);
+    assert.match(await H.vcardControl("status"), /pin_tries=3 puk_tries=10 new_pin_required=0/);
+    const verify = execFileSync(path.join(BUILD, "tests", "pcsc-apdu"),
+      [READER, "0020008108" + Buffer.from(newPin).toString("hex").toUpperCase()]).toString();
+    assert.match(verify, /9000\s*$/);
+  });
+}
+
+test("a wrong PIN, a PIN file others can read, or no PIN: exit 4, the PIN never printed", () => {
+  const wrong = path.join(WORK, "wrong-pin");
+  fs.writeFileSync(wrong, "999999\n", { mode: 0o600 });
+  let r = run(["--key", tok.uri("authority-ec", { pin: "file", pinFile: wrong }), "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.pin);
+  assert.match(r.stderr, /the token refused the PIN.*CKR_PIN_INCORRECT|the token refused the PIN.*0xa0/);
+  assert.doesNotMatch(r.stderr + r.stdout, /999999/);
+  const open = path.join(WORK, "open-pin");
+  fs.writeFileSync(open, tok.pin, { mode: 0o644 });
+  fs.chmodSync(open, 0o644);
+  r = run(["--key", tok.uri("authority-ec", { pin: "file", pinFile: open }), "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.pin);
+  assert.match(r.stderr, /can be read or written by others/);
+  r = run(["--key", tok.uri("authority-ec"), "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.pin);
+  assert.match(r.stderr, /no PIN: put pin-source=file:\/path in the URI or set NESBRIDGE_PKCS11_PIN/);
+  assert.strictEqual(r.stdout, "");
+});
+
+test("a missing key or several keys: exit 6; a missing token or module: exit 3", () => {
+  let r = run(["--key", tok.uri("no-such-key", { pin: "file" }), "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.noKey);
+  assert.match(r.stderr, /no signing key on the token matches the URI/);
+  r = run(["--key", tok.uri("x", { pin: "file" }).replace(";object=x", ""), "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.noKey);
+  assert.match(r.stderr, /more than one key matches the URI/);
+  r = run(["--key-id", tok.uri("no-such-key")]);
+  assert.strictEqual(r.status, EXIT.noKey);
+  r = run(["--key", tok.uri("authority-ec", { pin: "file" }).replace("token=nbauth", "token=other"), "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.token);
+  assert.match(r.stderr, /no token matches the URI/);
+  r = run(["--key", "pkcs11:token=nbauth;object=authority-ec?module-path=/nonexistent/module.so", "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.token);
+  assert.match(r.stderr, /cannot load the PKCS#11 module \/nonexistent\/module.so/);
+  r = run(["--key", "pkcs11:token=nbauth;object=authority-ec", "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.usage);
+  assert.match(r.stderr, /the URI must name its module/);
+  r = run(["--key", "pkcs11:token=nbauth;object=authority-ec;bogus=1?module-path=/x.so", "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.usage);
+});
+
+test("a token that does not answer: exit 7 within the time set", () => {
+  /* Loading a FIFO as the module blocks in open() for ever. */
+  const fifo = path.join(WORK, "stuck-module.so");
+  fs.rmSync(fifo, { force: true });
+  execFileSync("mkfifo", [fifo]);
+  const t0 = Date.now();
+  const r = run(["--key", `pkcs11:token=nbauth;object=authority-ec?module-path=${fifo}`, "--in", scriptFile],
+    { NESBRIDGE_SIGN_TIMEOUT: "1" });
+  assert.strictEqual(r.status, EXIT.timeout);
+  assert.match(r.stderr, /did not answer in time/);
+  assert.ok(Date.now() - t0 < 10000);
+});
+
+test("without valgrind errors or leaks: signing with each key, a wrong PIN, a missing key", (t) => {
+  if (spawnSync("valgrind", ["--version"]).status !== 0) return t.skip("no valgrind");
+  const wrong = path.join(WORK, "wrong-pin");
+  for (const [args, status] of [
+    [["--key", tok.uri("authority-ec", { pin: "file" }), "--in", scriptFile], 0],
+    [["--key", tok.uri("authority-rsa", { pin: "file" }), "--in", scriptFile], 0],
+    [["--key", tok.uri("authority-ec", { pin: "file", pinFile: wrong }), "--in", scriptFile], EXIT.pin],
+    [["--key", tok.uri("nothing", { pin: "file" }), "--in", scriptFile], EXIT.noKey],
+    [["--key-id", tok.uri("authority-rsa")], 0],
+  ]) {
+    const r = spawnSync("valgrind", ["--quiet", "--error-exitcode=99", "--leak-check=full",
+      "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect", SIGN, ...args],
+    { env, timeout: 120000 });
+    assert.strictEqual(r.status, status, args.join(" ") + "\n" + r.stderr);
+  }
+});
+
+test("a locked token: exit 5, and the PIN is not tried", () => {
+  tok.lockUserPin();
+  const r = run(["--key", tok.uri("authority-ec", { pin: "file" }), "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.locked);
+  assert.match(r.stderr, /user PIN is locked/);
+  /* Its public key can still be read, for the trust store. */
+  assert.strictEqual(run(["--key-id", tok.uri("authority-ec")]).status, 0);
+});
