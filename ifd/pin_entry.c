@@ -199,7 +199,7 @@ static int send_pin(const nb_pin_io *io, const request *r, nb_pin_operation op, 
             place_pin(r, apdu, r->start[0], entry_for(typed, 0));
         place_pin(r, apdu, r->start[1], entry_for(typed, (unsigned)r->want_current));
     }
-    uint8_t resp[258];
+    uint8_t resp[600]; /* nb_vcard_process wants 258 + 2 at least */
     size_t resp_len = 0;
     int rc = io->transmit(io->self, apdu, r->apdu_len, resp, sizeof(resp), &resp_len) == 0 && resp_len >= 2
                  ? NB_PIN_OK
