@@ -31,14 +31,16 @@ const tx = (apdu, extra) => req("transmit", Object.assign({ handle, apdu }, extr
 
 /* [name, raw request text (or a function of the handle), expected code, expected id]. */
 const cases = [
+  /* The last field: the id the reply must carry. A request the JSON checks
+   * refuse still gets its id back when the id can be read (protocol.md). */
   ["invalid JSON", "{", "bad-request", null],
   ["JSON text only", "\"hello\"", "bad-request", null],
-  ["trailing data", req("hello", { protocol: 1 }) + " x", "bad-request", null],
-  ["invalid UTF-8", Buffer.concat([Buffer.from('{"id":1,"cmd":"he'), Buffer.from([0xff]), Buffer.from('llo"}')]), "bad-request", null],
-  ["overlong UTF-8", Buffer.concat([Buffer.from('{"id":1,"cmd":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]), "bad-request", null],
-  ["UTF-16 surrogate in UTF-8", Buffer.concat([Buffer.from('{"id":1,"cmd":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]), "bad-request", null],
-  ["raw NUL in a string", Buffer.from('{"id":1,"cmd":"hel\0lo","origin":"x"}'), "bad-request", null],
-  ["escaped NUL in a string", '{"id":1,"cmd":"hel\\u0000lo","origin":"x"}', "bad-request", null],
+  ["trailing data", req("hello", { protocol: 1 }) + " x", "bad-request", 1],
+  ["invalid UTF-8", Buffer.concat([Buffer.from('{"id":1,"cmd":"he'), Buffer.from([0xff]), Buffer.from('llo"}')]), "bad-request", 1],
+  ["overlong UTF-8", Buffer.concat([Buffer.from('{"id":1,"cmd":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]), "bad-request", 1],
+  ["UTF-16 surrogate in UTF-8", Buffer.concat([Buffer.from('{"id":1,"cmd":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]), "bad-request", 1],
+  ["raw NUL in a string", Buffer.from('{"id":1,"cmd":"hel\0lo","origin":"x"}'), "bad-request", 1],
+  ["escaped NUL in a string", '{"id":1,"cmd":"hel\\u0000lo","origin":"x"}', "bad-request", 1],
   ["100k-deep nesting", "[".repeat(100000), "bad-request", null],
   ["huge number id", '{"id":1e400,"cmd":"hello","origin":"' + O + '"}', "bad-request", null],
   ["unsafe integer id", '{"id":9007199254740993,"cmd":"hello","origin":"' + O + '"}', "bad-request", null],
@@ -50,8 +52,8 @@ const cases = [
   ["long string id", JSON.stringify({ id: "x".repeat(129), cmd: "hello", origin: O }), "bad-request", null],
   ["string id echoed", JSON.stringify({ id: "abc", cmd: "nope", origin: O }), "unknown-command", "abc"],
   ["negative id echoed", JSON.stringify({ id: -7, cmd: "nope", origin: O }), "unknown-command", -7],
-  ["duplicate keys", '{"id":1,"cmd":"hello","cmd":"list-readers","origin":"' + O + '"}', "bad-request", null],
-  ["duplicate keys in args", '{"id":2,"cmd":"list-readers","origin":"' + O + '","args":{"a":1,"a":2}}', "bad-request", null],
+  ["duplicate keys", '{"id":1,"cmd":"hello","cmd":"list-readers","origin":"' + O + '"}', "bad-request", 1],
+  ["duplicate keys in args", '{"id":2,"cmd":"list-readers","origin":"' + O + '","args":{"a":1,"a":2}}', "bad-request", 2],
   ["cmd of wrong type", JSON.stringify({ id: 3, cmd: 5, origin: O }), "bad-request", 3],
   ["origin of wrong type", JSON.stringify({ id: 4, cmd: "hello", origin: 5 }), "bad-request", 4],
   ["args as array", JSON.stringify({ id: 5, cmd: "list-readers", origin: O, args: [] }), "bad-request", 5],

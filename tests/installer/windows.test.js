@@ -53,7 +53,8 @@ test("the exe is 64-bit, uses ASLR, DEP and high-entropy ASLR, and needs only sy
   for (const [bit, what] of [[0x20, "HIGH_ENTROPY_VA"], [0x40, "DYNAMIC_BASE"], [0x100, "NX_COMPAT"]])
     assert.ok(characteristics & bit, what);
   const dlls = [...dump.matchAll(/DLL Name: (\S+)/g)].map((m) => m[1].toLowerCase()).sort();
-  assert.deepStrictEqual(dlls, ["advapi32.dll", "kernel32.dll", "msvcrt.dll", "user32.dll", "winscard.dll", "ws2_32.dll"]);
+  /* bcrypt.dll: the system CSPRNG for handle ids and nonces (BCryptGenRandom). */
+  assert.deepStrictEqual(dlls, ["advapi32.dll", "bcrypt.dll", "kernel32.dll", "msvcrt.dll", "user32.dll", "winscard.dll", "ws2_32.dll"]);
 });
 
 /* Turkish letters in the folder (a user profile named Şükrü, on a Windows
