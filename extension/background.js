@@ -66,7 +66,9 @@ if (typeof importScripts === "function") importScripts("common.js");
     session.closeTimer = setTimeout(() => closeWindow(session), CLOSE_AFTER_MS);
   }
 
-  /* Opens the PIN window for a tab; resolves with {pin, confirm} or {code}. */
+  /* Opens the PIN window for a tab; resolves with {pin, confirm, session},
+   * {session} for a pinpad (keypad: the holder types on the reader; the
+   * window only says so, as soon as it shows), or {code}. */
   function askPin(info) {
     return new Promise((resolve) => {
       const session = Object.assign({
@@ -189,9 +191,12 @@ if (typeof importScripts === "function") importScripts("common.js");
         toPage(NB.errorReply(request.id, "bad-request", "ask_pin: the script has no readable new_pin step"));
         return;
       }
+      /* With a pinpad the holder types on the reader's keypad: the window
+       * tells so and has no field; nothing is added to the request. */
+      const keypad = request.args.pinpad === true;
       /* Too large even before the PIN: say so before the holder types. */
       const longest = "0".repeat(16);
-      if (nativeRequest(request, { new_pin: longest, new_pin_confirm: longest }) === null) return;
+      if (nativeRequest(request, keypad ? null : { new_pin: longest, new_pin_confirm: longest }) === null) return;
       const open = pinSessions.get(state.tabId);
       if (open && open.phase !== "ended") {
         toPage(NB.errorReply(request.id, "bad-request", "a PIN window is already open for this tab"));
@@ -204,10 +209,14 @@ if (typeof importScripts === "function") importScripts("common.js");
       askPin({
         tabId: state.tabId, page: port, origin: state.origin, rules,
         reader: state.readers.get(request.args.handle) || null,
-        serial: request.ask_pin.serial || null,
+        serial: request.ask_pin.serial || null, keypad,
       }).then((answer) => {
         if (answer.code) {
           toPage(NB.errorReply(request.id, answer.code, answer.message));
+          return;
+        }
+        if (keypad) {
+          send(request, null, { pinSession: answer.session });
           return;
         }
         send(request, { new_pin: answer.pin, new_pin_confirm: answer.confirm }, { pinSession: answer.session });
@@ -278,10 +287,22 @@ if (typeof importScripts === "function") importScripts("common.js");
       return;
     }
     session.port = port;
-    port.postMessage({
+    const show = {
       type: "show", origin: session.origin, reader: session.reader, serial: session.serial,
       min: session.rules.min, max: session.rules.max, confirm: session.rules.confirm, action: session.rules.action,
-    });
+    };
+    if (session.keypad) show.keypad = true;
+    port.postMessage(show);
+    if (session.keypad) {
+      /* The window now tells the holder to type on the reader: the script
+       * goes to the host, whose reader waits for the keypad. From here the
+       * window cannot stop it (the host waits inside SCardControl until
+       * the reader answers): its Cancel and Escape tell the holder to
+       * press Cancel on the reader, and closing it leaves the entry to
+       * the reader (Cancel there, or its timeout). */
+      session.phase = "running";
+      session.answer({ session });
+    }
     port.onMessage.addListener((message) => {
       if (!NB.isPlainObject(message) || session.phase !== "asking") return;
       if (message.type === "cancel") {
@@ -310,7 +331,9 @@ if (typeof importScripts === "function") importScripts("common.js");
       for (const session of pinSessions.values()) {
         if (session.windowId !== windowId) continue;
         cancelSession(session, "pin-cancelled", "the PIN window was closed");
-        forget(session);
+        /* A pinpad entry goes on without its window: the tab keeps the
+         * session (no second window) until the script ends. */
+        if (session.phase !== "running") forget(session);
       }
     });
   }

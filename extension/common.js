@@ -63,7 +63,8 @@ var NesBridgeCommon = (function () {
    * bad-request), or {request} — a fresh object: nothing the page sent
    * beyond id, cmd, args and ask_pin goes on, a field called origin
    * least of all. ask_pin ({} or {serial}) asks the extension to collect
-   * the new PIN in its own window for a run-script. */
+   * the new PIN in its own window for a run-script; with args.pinpad the
+   * window tells the holder to type it on the reader's keypad instead. */
   function validatePageRequest(data) {
     if (!isPlainObject(data) || data.nesbridge !== "request") return null;
     if (!validId(data.id)) return { error: "id must be a safe integer or a string of 1-128 bytes", id: null };
@@ -90,7 +91,6 @@ var NesBridgeCommon = (function () {
           (ask.serial !== undefined && (typeof ask.serial !== "string" || !SERIAL_TEXT.test(ask.serial)))) {
         return { error: "ask_pin is {serial?: 1-32 letters, digits, space . _ -}, for run-script only", id };
       }
-      if (args.pinpad === true) return { error: "ask_pin and pinpad exclude each other", id };
       request.ask_pin = ask.serial === undefined ? {} : { serial: ask.serial };
     }
     return { request };

@@ -4,7 +4,16 @@
  * asks for a new PIN, tells it who asks and the script's rules, takes the
  * PIN over a runtime port and adds it to the request for the host. The
  * page learns only how the script ended. Keyboard: focus starts in the
- * first field, Enter submits, Escape cancels. */
+ * first field, Enter submits, Escape cancels.
+ *
+ * With a pinpad reader (keypad mode) the holder types the new PIN twice
+ * on the reader's keypad: the window says so, shows no field, and the
+ * script is already with the host when it shows. It cannot cancel then:
+ * the host waits inside the reader's PIN entry (SCardControl), which
+ * nothing from the browser interrupts. Its Cancel and Escape tell the
+ * holder to press Cancel on the reader; closing it leaves the entry to the
+ * reader (Cancel there, or the reader's timeout). It still says how the
+ * script ended and closes itself. */
 "use strict";
 
 (function () {
@@ -24,6 +33,16 @@
     failed: "The operation did not complete", notCompleted: "The card refused the operation.",
     removed: "The card was removed during the operation.",
     closedEarly: "This window is no longer in use. You can close it.",
+    keypadUnblock: "The card will be unlocked and given the new PIN you type on the card reader's keypad.",
+    keypadChangeAction: "The card's PIN will be changed to the new PIN you type on the card reader's keypad.",
+    keypadOther: "The new PIN you type on the card reader's keypad will be sent to the card.",
+    keypad: (min, max) => "Type the new PIN on the card reader's keypad, twice: once, then again when the reader asks. " +
+      (min === max ? min : min + " to " + max) + " digits.",
+    keypadNote: "This window belongs to the nesbridge extension. Do not type your PIN here or on the site: type it on the card reader's keypad only.",
+    keypadWaiting: "The card reader is waiting for the new PIN…",
+    keypadCancel: "To cancel, press Cancel on the card reader's keypad. This window cannot stop the reader.",
+    cancelledOnReader: "The new PIN entry was cancelled on the card reader; nothing was changed on the card.",
+    timedOut: "Nothing was typed on the card reader in time; nothing was changed on the card.",
   } : {
     title: "nesbridge: Yeni PIN Kodu", heading: "Yeni PIN Kodu",
     unblock: "Kartınızın kilidi çözülecek ve buraya yazacağınız yeni PIN kodu karta yazılacak.",
@@ -39,6 +58,16 @@
     failed: "İşlem tamamlanamadı", notCompleted: "Kart işlemi reddetti.",
     removed: "Kart işlem sırasında çıkarıldı.",
     closedEarly: "Bu pencere artık kullanılmıyor; kapatabilirsiniz.",
+    keypadUnblock: "Kartınızın kilidi çözülecek ve kart okuyucunun tuş takımında yazacağınız yeni PIN kodu karta yazılacak.",
+    keypadChangeAction: "Kartınızın PIN kodu, kart okuyucunun tuş takımında yazacağınız yeni PIN kodu ile değiştirilecek.",
+    keypadOther: "Kart okuyucunun tuş takımında yazacağınız yeni PIN kodu karta gönderilecek.",
+    keypad: (min, max) => "Yeni PIN kodunuzu kart okuyucunun tuş takımında iki kez yazınız: önce bir kez, okuyucu sorduğunda bir kez daha. " +
+      (min === max ? min : min + "-" + max) + " haneli.",
+    keypadNote: "Bu pencere nesbridge eklentisine aittir. PIN kodunuzu bu pencereye ya da siteye yazmayınız: yalnızca kart okuyucunun tuş takımına yazınız.",
+    keypadWaiting: "Kart okuyucu yeni PIN kodunu bekliyor…",
+    keypadCancel: "Vazgeçmek için kart okuyucunun tuş takımındaki iptal tuşuna basınız. Bu pencere okuyucuyu durduramaz.",
+    cancelledOnReader: "Yeni PIN girişi kart okuyucuda iptal edildi; kartta bir değişiklik yapılmadı.",
+    timedOut: "Kart okuyucuda zamanında bir şey yazılmadı; kartta bir değişiklik yapılmadı.",
   };
 
   const $ = (id) => document.getElementById(id);
@@ -74,10 +103,15 @@
   }
 
   let rules = null;
-  let phase = "waiting"; /* waiting -> asking -> sent -> ended */
+  let phase = "waiting"; /* waiting -> asking -> sent -> ended; keypad: waiting -> keypad -> ended */
   const port = chrome.runtime.connect({ name: "nesbridge-pin:" + token });
 
   function cancel() {
+    if (phase === "keypad") {
+      /* The reader holds the entry: only its own Cancel key ends it. */
+      say(TEXT.keypadCancel, false);
+      return;
+    }
     if (phase !== "asking" && phase !== "waiting") return;
     phase = "ended";
     pin.value = confirm.value = "";
@@ -120,8 +154,28 @@
     }
   });
 
+  /* A pinpad: no field at all, what to do on the reader instead. */
+  function showKeypad(message) {
+    $("fields").remove();
+    ok.remove();
+    $("action").textContent = { unblock: TEXT.keypadUnblock, change: TEXT.keypadChangeAction }[message.action] ||
+      TEXT.keypadOther;
+    const keypad = $("keypad");
+    keypad.textContent = TEXT.keypad(message.min, message.max);
+    keypad.hidden = false;
+    $("note").textContent = TEXT.keypadNote;
+    phase = "keypad";
+    keypad.focus();
+    say(TEXT.keypadWaiting, true);
+  }
+
   port.onMessage.addListener((message) => {
-    if (message.type === "show" && phase === "waiting") {
+    if (message.type === "show" && phase === "waiting" && message.keypad === true) {
+      $("origin").textContent = message.origin;
+      $("reader").textContent = message.reader || "–";
+      $("serial").textContent = message.serial || "–";
+      showKeypad(message);
+    } else if (message.type === "show" && phase === "waiting") {
       rules = { min: message.min, max: message.max };
       $("action").textContent = TEXT[message.action] || TEXT.other;
       $("origin").textContent = message.origin;
@@ -138,6 +192,8 @@
       if (message.done) say(TEXT.done, true);
       else if (message.code === "not-completed") say(TEXT.notCompleted, false);
       else if (message.code === "removed-card") say(TEXT.removed, false);
+      else if (message.code === "pin-cancelled") say(TEXT.cancelledOnReader, false);
+      else if (message.code === "pin-timeout") say(TEXT.timedOut, false);
       else say(TEXT.failed + " (" + message.code + ").", false);
     }
   });

@@ -97,6 +97,8 @@ export interface NesBridgeApi {
   endTransaction(handle: number, disposition?: Disposition, options?: CallOptions): Promise<{}>;
   transmit(handle: number, apdu: string, options?: { get_response?: boolean } & CallOptions): Promise<Response>;
   getNonce(handle: number, options?: CallOptions): Promise<string>;
+  /** askPin: the extension's window asks for the new PIN; with pinpad too,
+   * it tells the holder to type it twice on the reader's keypad (no field). */
   runScript(handle: number, signed: SignedScript,
     options?: { askPin?: boolean | AskPin; pinpad?: boolean } & CallOptions): Promise<RunScriptResult>;
   request(cmd: string, args?: object, extra?: object, options?: CallOptions): Promise<unknown>;

@@ -344,7 +344,9 @@
      * the new PIN in a window of its own and adds it; the page learns only
      * the result or the error code (pin-cancelled when the holder closes
      * the window). serial is shown there as what the site states.
-     * options.pinpad: the holder types it on the reader instead. */
+     * options.pinpad: the holder types it on the reader instead; with
+     * askPin too, the extension's window tells the holder so (no field,
+     * and it cannot stop the reader: Cancel is the reader's own key). */
     runScript(handle, signed, options) {
       const opts = options || {};
       const args = { handle, script: signed.script, signature: signed.signature, key_id: signed.key_id };

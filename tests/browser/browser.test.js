@@ -8,9 +8,11 @@ const assert = require("node:assert");
 const fs = require("fs");
 const path = require("path");
 const H = require("./harness");
+const AXE = require("./axe");
 const M = require("../e2e/marionette");
 
 const READER = "nesbridge Virtual Reader 00 00";
+const PINPAD = "nesbridge Pinpad Reader 00 00";
 /* The host's card_timeout_ms in these tests (its least is 1000). */
 const CARD_TIMEOUT_MS = 2000;
 const PIN_URL = "chrome-extension://ffpjpdkbfkaajpicelpogecbmppnpjkp/pin.html";
@@ -124,6 +126,8 @@ test("chromium: the new PIN is typed in the extension's window, keyboard only; i
       action: "The new PIN you type here will be sent to the card.", rules: "6 to 8 digits, numbers only.",
       labels: ["New PIN", "New PIN (again)"], focused: "pin", live: "polite", opener: null,
     });
+    const violations = await AXE.chromium(popup);
+    assert.deepStrictEqual(violations, [], AXE.describe("the PIN window", violations));
     await tab.evaluate(() => window.__probe());
     /* A wrong confirmation is caught in the window, nothing is sent. */
     await popup.keyboard.type("123456");
@@ -162,6 +166,8 @@ test("chromium: Escape or closing the window gives pin-cancelled and nothing rea
     assert.deepStrictEqual(await first.evaluate(() => [document.documentElement.lang,
       document.getElementById("heading").textContent, document.getElementById("pin-label").textContent]),
     ["tr", "Yeni PIN Kodu", "Yeni PIN Kodu"]);
+    const violations = await AXE.chromium(first);
+    assert.deepStrictEqual(violations, [], AXE.describe("the PIN window (tr)", violations));
     await first.keyboard.type("111111");
     const firstClosed = first.waitForEvent("close", { timeout: 15000 });
     /* The window may be gone before the key press returns. */
@@ -305,6 +311,8 @@ test("firefox: the new PIN is typed in the extension's window; it reaches the ca
       "labels: Array.from(document.querySelectorAll('input'), (i) => i.labels[0].textContent) };");
     assert.deepStrictEqual(view, { lang: "en", focused: "pin", origin: server.allowed, reader: READER,
       serial: "NB0000000001", opener: null, labels: ["New PIN", "New PIN (again)"] });
+    const violations = await AXE.firefox(ff);
+    assert.deepStrictEqual(violations, [], AXE.describe("the PIN window", violations));
     await ff.switchTo(main);
     await ff.evaluate("return window.__probe();");
     await ff.switchTo(popup);
@@ -327,6 +335,8 @@ test("firefox: Escape or closing the window gives pin-cancelled and nothing reac
     await ff.goto(page(server.allowed, "pincancel"));
     const first = await ffPinWindow(ff, [main]);
     assert.strictEqual(await ff.text("#heading"), "Yeni PIN Kodu");
+    const violations = await AXE.firefox(ff);
+    assert.deepStrictEqual(violations, [], AXE.describe("the PIN window (tr)", violations));
     await ff.keys("#pin", "111111\uE00C"); /* Escape */
     await ff.waitGone(first);
     const second = await ffPinWindow(ff, [main, first]);
@@ -486,4 +496,161 @@ test("firefox: a wrong PIN typed in the window: the page reports the card's refu
     assert.match(await H.vcardControl("status"), /pin_tries=2 /);
   });
   await H.vcardControl("reset-state fresh");
+});
+
+/* The pinpad reader (issue 16): what list-readers says of each reader's
+ * keypad, through the library; the PIN window for a pinpad, which has no
+ * field and says to type the new PIN twice on the reader's keypad. */
+
+const PINPADS = {
+  [READER]: { verify: false, modify: false },
+  [PINPAD]: { verify: true, modify: true },
+};
+
+function checkPinpads(result) {
+  assert.strictEqual(result.ok, true, JSON.stringify(result));
+  for (const [name, pinpad] of Object.entries(PINPADS)) assert.deepStrictEqual(result.value.pinpad[name], pinpad, name);
+}
+
+test("chromium: list-readers tells the pinpad reader (verify, modify) from the plain one", async () => {
+  const browser = await H.launchChromium(ext.dir, { withHost: true, env });
+  try {
+    checkPinpads((await browser.run(page(server.allowed, "readers"))).result);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("firefox: list-readers tells the pinpad reader (verify, modify) from the plain one", async () => {
+  checkPinpads(await firefox(page(server.allowed, "readers"), true, "ff-readers"));
+});
+
+const KEYPAD_VIEW = {
+  tr: {
+    lang: "tr", heading: "Yeni PIN Kodu", inputs: 0, buttons: ["Vazgeç"], focused: "keypad",
+    keypad: "Yeni PIN kodunuzu kart okuyucunun tuş takımında iki kez yazınız: önce bir kez, okuyucu sorduğunda bir kez daha. 6-8 haneli.",
+    action: "Kart okuyucunun tuş takımında yazacağınız yeni PIN kodu karta gönderilecek.",
+    status: "Kart okuyucu yeni PIN kodunu bekliyor…",
+  },
+  en: {
+    lang: "en", heading: "New PIN", inputs: 0, buttons: ["Cancel"], focused: "keypad",
+    keypad: "Type the new PIN on the card reader's keypad, twice: once, then again when the reader asks. 6 to 8 digits.",
+    action: "The new PIN you type on the card reader's keypad will be sent to the card.",
+    status: "The card reader is waiting for the new PIN…",
+  },
+};
+const KEYPAD_CANCEL = {
+  tr: "Vazgeçmek için kart okuyucunun tuş takımındaki iptal tuşuna basınız. Bu pencere okuyucuyu durduramaz.",
+  en: "To cancel, press Cancel on the card reader's keypad. This window cannot stop the reader.",
+};
+const KEYPAD_ENDED = {
+  tr: { done: "Tamamlandı", cancelled: "Yeni PIN girişi kart okuyucuda iptal edildi; kartta bir değişiklik yapılmadı.",
+    timeout: "Kart okuyucuda zamanında bir şey yazılmadı; kartta bir değişiklik yapılmadı." },
+  en: { done: "Done", cancelled: "The new PIN entry was cancelled on the card reader; nothing was changed on the card.",
+    timeout: "Nothing was typed on the card reader in time; nothing was changed on the card." },
+};
+/* What the window shows, read in the window. */
+const READ_KEYPAD_WINDOW = "({ lang: document.documentElement.lang, heading: document.getElementById('heading').textContent, " +
+  "inputs: document.querySelectorAll('input, textarea, select, [contenteditable]').length, " +
+  "buttons: Array.from(document.querySelectorAll('button'), (b) => b.textContent), focused: document.activeElement.id, " +
+  "keypad: document.getElementById('keypad').textContent, action: document.getElementById('action').textContent, " +
+  "status: document.getElementById('status').textContent, origin: document.getElementById('origin').textContent, " +
+  "reader: document.getElementById('reader').textContent, serial: document.getElementById('serial').textContent })";
+const KEYPAD_SHOWN = "document.getElementById('keypad') !== null && !document.getElementById('keypad').hidden";
+
+function checkKeypadView(view, lang) {
+  assert.deepStrictEqual(view, Object.assign({ origin: server.allowed, reader: PINPAD, serial: "NB0000000002" }, KEYPAD_VIEW[lang]));
+}
+
+/* The page's three rounds: typed on the keypad (the script VERIFYs the
+ * PIN 123456), cancelled on the reader, timed out on the reader. */
+function checkKeypadOutcomes(result) {
+  assert.strictEqual(result.ok, true, JSON.stringify(result));
+  assert.deepStrictEqual(result.value, [{ completed: true, sw: "9000" }, { code: "pin-cancelled", completed: false },
+    { code: "pin-timeout", completed: false }]);
+}
+
+test("chromium: a pinpad reader: the window says to type the new PIN twice on the keypad, has no field, cannot cancel; typed, cancelled, timed out", async () => {
+  await H.pinpadControl("reset-state fresh");
+  const browser = await H.launchChromium(ext.dir, { withHost: true, env, lang: "tr-TR" });
+  const keypadWindow = async (trigger) => {
+    const opened = browser.context.waitForEvent("page", { timeout: 15000 });
+    await trigger();
+    const popup = await opened;
+    await popup.waitForFunction(KEYPAD_SHOWN, null, { timeout: 15000 });
+    return popup;
+  };
+  try {
+    const tab = await browser.newPage();
+    const { run, url } = chromiumRun("pinpad");
+    const first = await keypadWindow(() => tab.goto(url));
+    checkKeypadView(await first.evaluate(READ_KEYPAD_WINDOW), "tr");
+    let violations = await AXE.chromium(first);
+    assert.deepStrictEqual(violations, [], AXE.describe("the keypad window", violations));
+    /* Escape (and Cancel) cannot stop the reader: they say how. */
+    await first.keyboard.press("Escape");
+    assert.strictEqual(await first.textContent("#status"), KEYPAD_CANCEL.tr);
+    await first.click("#cancel");
+    assert.strictEqual(await first.textContent("#status"), KEYPAD_CANCEL.tr);
+    violations = await AXE.chromium(first);
+    assert.deepStrictEqual(violations, [], AXE.describe("the keypad window, after Cancel", violations));
+    const firstClosed = first.waitForEvent("close", { timeout: 15000 });
+    await H.typeOnKeypad("keypad 123456");
+    await first.waitForFunction((done) => document.getElementById("status").textContent.startsWith(done),
+      KEYPAD_ENDED.tr.done, { timeout: 15000 });
+    await firstClosed; /* it still closes itself */
+    /* Cancel on the reader. */
+    const second = await keypadWindow(() => server.open(run + ":cancel"));
+    const secondClosed = second.waitForEvent("close", { timeout: 15000 });
+    await H.typeOnKeypad("keypad cancel");
+    await second.waitForFunction((text) => document.getElementById("status").textContent === text,
+      KEYPAD_ENDED.tr.cancelled, { timeout: 15000 });
+    await secondClosed;
+    /* The window closed by the holder leaves the entry to the reader:
+     * the page hears the reader's answer (its timeout), not pin-cancelled. */
+    const third = await keypadWindow(() => server.open(run + ":timeout"));
+    await third.close();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match(await H.pinpadControl("status"), /\bkeypad=waiting\b/, "the reader still waits");
+    await H.typeOnKeypad("keypad timeout");
+    checkKeypadOutcomes(await server.waitResult(run, 20000));
+    assert.match(await H.pinpadControl("status"), /pin_tries=3 /);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("firefox: a pinpad reader: the window says to type the new PIN twice on the keypad, has no field, cannot cancel; typed, cancelled, timed out", async () => {
+  await H.pinpadControl("reset-state fresh");
+  await withMarionette({ "intl.accept_languages": "en-US, en" }, async (ff, main) => {
+    const known = [main];
+    const keypadWindow = async () => {
+      const handle = await ff.intoNewWindow(known, "moz-extension://", 20000);
+      known.push(handle);
+      await ff.waitFor(KEYPAD_SHOWN);
+      return handle;
+    };
+    const run = await ffRun(ff, "pinpad");
+    const first = await keypadWindow();
+    checkKeypadView(await ff.evaluate("return " + READ_KEYPAD_WINDOW + ";"), "en");
+    let violations = await AXE.firefox(ff);
+    assert.deepStrictEqual(violations, [], AXE.describe("the keypad window", violations));
+    await ff.keys("#keypad", "\uE00C"); /* Escape */
+    assert.strictEqual(await ff.text("#status"), KEYPAD_CANCEL.en);
+    violations = await AXE.firefox(ff);
+    assert.deepStrictEqual(violations, [], AXE.describe("the keypad window, after Escape", violations));
+    await H.typeOnKeypad("keypad 123456");
+    await ff.waitFor("document.getElementById('status').textContent.startsWith(" + JSON.stringify(KEYPAD_ENDED.en.done) + ")");
+    await ff.waitGone(first);
+    for (const [round, command] of [["cancel", "keypad cancel"], ["timeout", "keypad timeout"]]) {
+      server.open(run + ":" + round);
+      const handle = await keypadWindow();
+      await H.typeOnKeypad(command);
+      await ff.waitFor("document.getElementById('status').textContent === " +
+        JSON.stringify(KEYPAD_ENDED.en[round === "cancel" ? "cancelled" : "timeout"]));
+      await ff.waitGone(handle);
+    }
+    checkKeypadOutcomes(await server.waitResult(run, 20000));
+    assert.match(await H.pinpadControl("status"), /pin_tries=3 /);
+  });
 });

@@ -247,11 +247,12 @@ function launchFirefox(xpi, url, { withHost, env }) {
   };
 }
 
-/* Steers the virtual card (tests/vcard.sh runs it with this socket). */
-function vcardControl(command) {
+/* Steers the virtual card (tests/vcard.sh runs it with this socket), or
+ * with socket "pinpad.sock" the pinpad reader's card and its keypad. */
+function vcardControl(command, socketName) {
   const net = require("net");
   return new Promise((resolve, reject) => {
-    const socket = net.connect(path.join(BUILD, "vcard-run", "control.sock"));
+    const socket = net.connect(path.join(BUILD, "vcard-run", socketName || "control.sock"));
     let answer = "";
     socket.on("error", reject);
     socket.on("data", (d) => { answer += d; });
@@ -262,6 +263,24 @@ function vcardControl(command) {
     if (!answer.startsWith("ok")) throw new Error("vcard " + command + ": " + answer);
     return answer;
   });
+}
+
+/* The pinpad reader's card and keypad ("keypad DIGITS", "keypad cancel",
+ * "keypad timeout", and every card command). */
+function pinpadControl(command) {
+  return vcardControl(command, "pinpad.sock");
+}
+
+/* Waits until the pinpad reader asks for a PIN entry (status keypad=waiting),
+ * then types as the holder would: what the keypad gets once the reader
+ * shows its prompt. */
+async function typeOnKeypad(command, ms) {
+  const deadline = Date.now() + (ms || 15000);
+  while (!/\bkeypad=waiting\b/.test(await pinpadControl("status"))) {
+    if (Date.now() > deadline) throw new Error("the pinpad reader never asked for a PIN");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return pinpadControl(command);
 }
 
 /* The host processes this test run started: our nesbridge-host binary,
@@ -291,7 +310,7 @@ function killHosts(configFile) {
 }
 
 module.exports = {
-  vcardControl, hostPids, killHosts,
+  vcardControl, pinpadControl, typeOnKeypad, hostPids, killHosts,
   ROOT, BUILD, HOST, startServer, makeSigningKey, buildExtension, hostConfig, launchChromium, launchFirefox, tempDir,
   nativeManifest,
 };

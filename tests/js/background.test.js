@@ -336,3 +336,39 @@ test("cancel from the page closes its PIN window still asking; the run-script en
   assert.strictEqual(run.error.code, "pin-cancelled");
   assert.deepStrictEqual(native.sent.map((m) => m.cmd), ["connect", "cancel"], "no run-script reached the host");
 });
+
+test("with a pinpad the window has no field: the script goes to the host once it shows, and its closing stops nothing", async () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const world = load();
+    const pinpadRun = Object.assign({}, RUN, { args: Object.assign({ pinpad: true }, RUN.args) });
+    const { page, native } = await askFromPage(world, pinpadRun);
+    assert.strictEqual(native.sent.length, 1, "nothing goes to the host before the window shows");
+    const win = world.window(0);
+    assert.deepStrictEqual(win.sent, [{ type: "show", origin: ORIGIN, reader: "R", serial: "NES123", min: 6, max: 8,
+      confirm: true, action: "unblock", keypad: true }]);
+    await tick();
+    const request = native.sent[1];
+    assert.deepStrictEqual(request.args, pinpadRun.args, "no PIN added: the holder types it on the reader");
+    /* Escape, Cancel or closing the window cannot stop the reader: the
+     * run goes on, and the window is still one per tab. */
+    win.onMessage.emit({ type: "cancel" });
+    world.close(0);
+    win.onDisconnect.emit();
+    await tick();
+    assert.ok(!page.sent.some((r) => r.id === "run"), "the page hears the reader's answer, not the window's");
+    page.onMessage.emit(Object.assign({ id: "second" }, RUN, { ask_pin: {} }));
+    await tick();
+    assert.deepStrictEqual([page.sent.at(-1).id, page.sent.at(-1).error.code], ["second", "bad-request"]);
+    assert.strictEqual(world.created.length, 1);
+    /* The holder pressed Cancel on the reader: the host's code reaches the page. */
+    native.onMessage.emit({ id: request.id, ok: false, error: { code: "pin-cancelled", message: "6401" } });
+    assert.deepStrictEqual(page.sent.at(-1), { id: "run", ok: false, error: { code: "pin-cancelled", message: "6401" } });
+    /* The next request of the tab opens a new window. */
+    page.onMessage.emit(Object.assign({ id: "again" }, pinpadRun, { ask_pin: {} }));
+    await tick();
+    assert.strictEqual(world.created.length, 2);
+  } finally {
+    mock.timers.reset();
+  }
+});

@@ -45,7 +45,6 @@ test("page requests: shape, commands, ids", () => {
     { nesbridge: "request", id: 1, cmd: "run-script", ask_pin: { serial: "x".repeat(33) } },
     { nesbridge: "request", id: 1, cmd: "run-script", ask_pin: { serial: 5 } },
     { nesbridge: "request", id: 1, cmd: "run-script", ask_pin: { min: 4 } },
-    { nesbridge: "request", id: 1, cmd: "run-script", ask_pin: {}, args: { pinpad: true } },
     { nesbridge: "request", id: 1, cmd: "run-script", args: { new_pin: "123456" } },
     { nesbridge: "request", id: 1, cmd: "run-script", args: { new_pin_confirm: "123456" } },
   ];
@@ -60,6 +59,10 @@ test("page requests: ask_pin for run-script, a serial as display text at most", 
     ask_pin: { serial: "AKIS 1234-5" } }).request, { id: 1, cmd: "run-script", args, ask_pin: { serial: "AKIS 1234-5" } });
   assert.deepStrictEqual(NB.validatePageRequest({ nesbridge: "request", id: 1, cmd: "run-script", args,
     ask_pin: {} }).request.ask_pin, {});
+  /* With a pinpad the window tells the holder to use the reader's keypad. */
+  const pinpad = Object.assign({ pinpad: true }, args);
+  assert.deepStrictEqual(NB.validatePageRequest({ nesbridge: "request", id: 1, cmd: "run-script", args: pinpad,
+    ask_pin: { serial: "NB0000000002" } }).request, { id: 1, cmd: "run-script", args: pinpad, ask_pin: { serial: "NB0000000002" } });
 });
 
 const b64 = (value) => Buffer.from(JSON.stringify(value)).toString("base64");

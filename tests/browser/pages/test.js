@@ -5,6 +5,7 @@
 
 const params = new URLSearchParams(location.search);
 const READER = "nesbridge Virtual Reader 00 00";
+const PINPAD = "nesbridge Pinpad Reader 00 00";
 
 function codeOf(e) {
   return e && e.code ? e.code : "exception: " + String(e);
@@ -137,6 +138,34 @@ const scenarios = {
     window.__phase = "type";
     const run = await third;
     return { escaped, closed, busy, completed: run.completed, sw: run.steps ? run.steps[0].sw : run };
+  },
+  /* What list-readers says of each reader's keypad. */
+  async readers() {
+    const readers = await NesBridge.listReaders();
+    const pinpad = {};
+    for (const r of readers) pinpad[r.name] = r.pinpad;
+    return { pinpad };
+  },
+  /* A pinpad reader: the extension's window tells the holder to type on
+   * the keypad and has no field; the test types on the keypad (the
+   * script VERIFYs the card's PIN 123456), then cancels, then lets the
+   * reader time out, each round once the test opens its gate. A fresh
+   * connection each round: a script that did not complete, or held a
+   * secret, ends with a card reset. */
+  async pinpad() {
+    const outcomes = [];
+    for (const round of ["typed", "cancel", "timeout"]) {
+      if (round !== "typed") await gate(round); /* the test has seen the last window close */
+      const conn = await NesBridge.connect(PINPAD);
+      const nonce = await NesBridge.getNonce(conn.handle);
+      const signed = await sign(nonce, conn.atr);
+      window.__phase = round;
+      outcomes.push(await NesBridge.runScript(conn.handle, signed, { pinpad: true, askPin: { serial: "NB0000000002" } })
+        .then((r) => ({ completed: r.completed, sw: r.steps[0].sw }),
+          (e) => ({ code: codeOf(e), completed: e.detail ? e.detail.completed : null })));
+      await NesBridge.disconnect(conn.handle).catch(() => {});
+    }
+    return outcomes;
   },
   /* A PIN the card refuses: the script stops, the page hears completed
    * false, the window does not say done. */
