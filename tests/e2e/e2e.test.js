@@ -163,3 +163,40 @@ for (const kind of ["chromium", "firefox"]) {
     });
   });
 }
+
+/* The whole unlock with the authority's key in an HSM (SoftHSM2): the site
+ * signs through nesbridge-sign (SIGNER=pkcs11), the seed publishes the
+ * token's public key, no private key is anywhere in the site's data.
+ * Chromium only. */
+test("chromium: the unlock signed by a key that never leaves the HSM (SIGNER=pkcs11)", async () => {
+  const { makeToken } = require("../authority/softhsm");
+  const dataDir = path.join(H.BUILD, "e2e-site-pkcs11");
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const tok = makeToken(dataDir + "-hsm");
+  tok.generate("kamusm-2025", "2025", "EC:prime256v1");
+  const uri = tok.uri("kamusm-2025", { pin: "file" });
+  const hsmStack = await startStack({ port: 8452, dataDir, test: true,
+    siteEnv: { SOFTHSM2_CONF: tok.env.SOFTHSM2_CONF, SIGNER: "pkcs11", SIGNER_PKCS11_URI: uri } });
+  try {
+    assert.ok(!fs.existsSync(path.join(dataDir, "authority.key")), "no key file in the site's data");
+    await H.vcardControl("reset-state pin-locked");
+    const browser = await drivers.chromium(hsmStack);
+    try {
+      await browser.login();
+      assert.strictEqual((await browser.unlock("36925814")).text, SUCCESS);
+    } finally {
+      await browser.close();
+    }
+    assert.deepStrictEqual(apdu(verifyHex("36925814")), ["9000"]);
+    const tokenKeyId = execFileSync(path.join(H.BUILD, "nesbridge-sign"), ["--key-id", uri], { env: tok.env }).toString().trim();
+    const audit = fs.readFileSync(path.join(dataDir, "audit.log"), "utf8");
+    const prepared = audit.trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.event === "unlock-prepared");
+    assert.strictEqual(prepared.length, 1);
+    assert.strictEqual(prepared[0].key_id, tokenKeyId);
+    assert.match(prepared[0].script_sha256, /^[0-9a-f]{64}$/);
+    /* Never in the audit: the script's secret APDUs, the new PIN, the token's PIN. */
+    assert.doesNotMatch(audit, /0082000028|36925814|246810/);
+  } finally {
+    hsmStack.stop();
+  }
+});

@@ -256,3 +256,35 @@ test("outside demo mode: no outboxes, no readable captcha, no banner; codes go t
     real.stop();
   }
 });
+
+test("SIGNER=pkcs11: prepare signs through the token; a token that fails answers 503, audited with the tool's exit code", async () => {
+  const { makeToken } = require("../authority/softhsm");
+  const crypto = require("crypto");
+  const dataDir = path.join(H.BUILD, "e2e-site-http-pkcs11");
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const tok = makeToken(dataDir + "-hsm");
+  tok.generate("kamusm-2025", "2025", "EC:prime256v1");
+  const signing = await startStack({ port: 8456, dataDir, test: true,
+    siteEnv: { SOFTHSM2_CONF: tok.env.SOFTHSM2_CONF, SIGNER: "pkcs11", SIGNER_PKCS11_URI: tok.uri("kamusm-2025", { pin: "file" }) } });
+  try {
+    const c = client(undefined, signing.origin);
+    await fullLogin(c);
+    const token = await c.csrf("/nes/kilit-cozme");
+    const body = JSON.stringify({ nonce: "AB".repeat(32), challenge: "0011223344556677", atr: "3B8801", serial: "NB0000000001" });
+    const ok = await c.json("/api/unlock/prepare", token, body);
+    assert.strictEqual(ok.status, 200);
+    const signed = JSON.parse(await ok.text());
+    const published = crypto.createPublicKey(fs.readFileSync(path.join(dataDir, "trust", "demo-authority.pem")));
+    assert.strictEqual(signed.key_id, require("../../site/authority").keyId(published));
+    assert.ok(crypto.verify("sha256", Buffer.from(signed.script, "base64"), { key: published, dsaEncoding: "der" },
+      Buffer.from(signed.signature, "base64")));
+    tok.lockUserPin();
+    const failed = await c.json("/api/unlock/prepare", token, body);
+    assert.strictEqual(failed.status, 503);
+    assert.deepStrictEqual(JSON.parse(await failed.text()), { error: "signer" });
+    const audit = fs.readFileSync(path.join(dataDir, "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepStrictEqual(audit.filter((e) => e.event === "unlock-sign-failed").map((e) => e.exit_code), [5]);
+  } finally {
+    signing.stop();
+  }
+});
