@@ -67,8 +67,10 @@ static nb_error envelope_fail(char *message, size_t message_len, nb_error err, c
  * yet its id may still be read, so that the page's promise settles: the
  * text is parsed leniently (an escaped NUL, which cJSON refuses, read as
  * U+0001 for this purpose only), and the id is taken when there is exactly
- * one valid one. A string id is not trusted then: it could have held the
- * NUL. */
+ * one valid one. A string id is taken only from text that is UTF-8 with no
+ * NUL, raw or escaped: cJSON would cut the id at a NUL, and answer another
+ * request's id, and bytes that are not UTF-8 would make the browser refuse
+ * the reply, ending the port. */
 static void salvage_id(const char *text, size_t len, nb_request *req)
 {
     char *copy = malloc(len + 1);
@@ -76,10 +78,10 @@ static void salvage_id(const char *text, size_t len, nb_request *req)
         return;
     memcpy(copy, text, len);
     copy[len] = '\0';
-    int nul_escape = 0;
+    int string_untrusted = memchr(text, '\0', len) != NULL || !nb_utf8_valid((const unsigned char *)text, len);
     for (char *at = strstr(copy, "\\u0000"); at != NULL; at = strstr(at, "\\u0000")) {
         at[5] = '1';
-        nul_escape = 1;
+        string_untrusted = 1;
     }
     cJSON *loose = cJSON_ParseWithLength(copy, len);
     nb_free_wiped(copy); /* the request may carry a new PIN */
@@ -87,7 +89,7 @@ static void salvage_id(const char *text, size_t len, nb_request *req)
     size_t ids = 0;
     for (const cJSON *item = loose != NULL ? loose->child : NULL; item != NULL; item = item->next)
         ids += item->string != NULL && strcmp(item->string, "id") == 0;
-    if (ids == 1 && id_valid(id) && !(cJSON_IsString(id) && nul_escape)) {
+    if (ids == 1 && id_valid(id) && !(cJSON_IsString(id) && string_untrusted)) {
         req->root = loose;
         req->id = id;
         return;
@@ -230,7 +232,7 @@ int nb_id_text(const cJSON *id, char *out, size_t cap)
  * the printed result. */
 static char *success_reply(const cJSON *id, cJSON *result)
 {
-    char id_text[160];
+    char id_text[NB_ID_TEXT_MAX];
     char *result_text = result != NULL ? cJSON_PrintUnformatted(result) : NULL;
     if (result_text == NULL || nb_id_text(id, id_text, sizeof(id_text)) != 0) {
         nb_free_wiped(result_text);

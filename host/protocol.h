@@ -14,6 +14,9 @@
 
 #define NB_PROTOCOL_VERSION 1
 #define NB_MAX_ID_STRING 128
+/* An id as JSON text: a string id of control bytes prints as \u00XX each,
+ * plus the quotes and the NUL. */
+#define NB_ID_TEXT_MAX (6 * NB_MAX_ID_STRING + 3)
 #define NB_MAX_CMD_NAME 32
 #define NB_MAX_SAFE_INTEGER 9007199254740991.0 /* 2^53 - 1 */
 #define NB_MESSAGE_MAX 256

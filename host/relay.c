@@ -64,7 +64,7 @@ static int input_pending(void *arg)
 static int send_reply(const nb_session *s, int out_fd, char *reply)
 {
     if (reply == NULL) {
-        char fallback[256];
+        char fallback[NB_ID_TEXT_MAX + 128];
         int n = snprintf(fallback, sizeof(fallback),
                          "{\"id\":%s,\"ok\":false,\"error\":{\"code\":\"internal-error\","
                          "\"message\":\"out of memory\"}}",

@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "config.h"
 #include "nonce.h"
+#include "protocol.h"
 #include "trust.h"
 
 #define NB_MAX_HANDLES 8
@@ -76,7 +77,7 @@ typedef struct nb_session {
     /* Where a new-PIN APDU is built; wiped right after it is sent (tests
      * check that). */
     uint8_t pin_apdu[5 + 16];
-    char current_id[160]; /* the request being handled, as JSON ("null") */
+    char current_id[NB_ID_TEXT_MAX]; /* the request being handled, as JSON ("null") */
     nb_io_buffers *io;    /* see nb_session_io */
 } nb_session;
 

@@ -10,6 +10,7 @@
 #include "frame.h"
 #include "log.h"
 #include "platform.h"
+#include "protocol.h"
 
 #define POLL_MS 100
 
@@ -25,7 +26,7 @@ static struct {
     int busy;
     int idle; /* the watcher sleeps until told: wake it when work starts */
     struct timespec since;
-    char reply_id[160];
+    char reply_id[NB_ID_TEXT_MAX];
 } wd = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
 
 static long elapsed_ms(const struct timespec *since)
@@ -39,7 +40,7 @@ static long elapsed_ms(const struct timespec *since)
 static void give_up(int answer)
 {
     if (answer) {
-        char reply[256];
+        char reply[NB_ID_TEXT_MAX + 160];
         int n = snprintf(reply, sizeof(reply),
                          "{\"id\":%s,\"ok\":false,\"error\":{\"code\":\"unresponsive-card\","
                          "\"message\":\"The card does not answer; nesbridge-host stops.\"}}",

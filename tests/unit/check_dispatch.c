@@ -130,12 +130,40 @@ START_TEST(refused_requests_keep_their_id)
         {"{\"id\":\"a\\u0000\",\"cmd\":\"hello\",\"origin\":\"" ORIGIN "\"}", "null"},
         {"{\"id\":1,\"id\":2,\"cmd\":\"hello\",\"origin\":\"" ORIGIN "\"}", "null"},
         {"[1,2", "null"},
+        /* Not UTF-8: a string id is not taken (its bytes would make the
+         * browser refuse the reply), a number still is. */
+        {"{\"id\":\"\xC0\xAF\",\"cmd\":\"hello\",\"origin\":\"" ORIGIN "\"}", "null"},
+        {"{\"id\":\"s-44\",\"cmd\":\"hello\",\"origin\":\"" ORIGIN "\",\"args\":{\"x\":\"\xFF\"}}", "null"},
+        {"{\"id\":44,\"cmd\":\"hello\",\"origin\":\"" ORIGIN "\",\"args\":{\"x\":\"\xFF\"}}", "44"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         cJSON *r = call(cases[i][0]);
         ck_assert_str_eq(error_code(r), "bad-request");
         char *id = cJSON_PrintUnformatted(cJSON_GetObjectItem(r, "id"));
         ck_assert_msg(strcmp(id, cases[i][1]) == 0, "case %zu: id %s, want %s", i, id, cases[i][1]);
+        free(id);
+        cJSON_Delete(r);
+    }
+}
+END_TEST
+
+/* A raw NUL inside a string id would cut it short: "s-45<NUL>x" must not
+ * come back as "s-45", which may be another request's id. */
+START_TEST(a_raw_nul_keeps_a_string_id_from_being_taken)
+{
+    static const char text[] = "{\"id\":\"s-45\0x\",\"cmd\":\"hello\",\"origin\":\"" ORIGIN "\"}";
+    static const char number[] = "{\"id\":45,\"cmd\":\"hello\",\"origin\":\"" ORIGIN "\",\"x\":\"\0\"}";
+    const char *texts[] = {text, number};
+    const size_t lens[] = {sizeof(text) - 1, sizeof(number) - 1};
+    const char *want[] = {"null", "45"};
+    for (size_t i = 0; i < 2; i++) {
+        char *reply = nb_dispatch(&session, texts[i], lens[i]);
+        ck_assert_ptr_nonnull(reply);
+        cJSON *r = cJSON_Parse(reply);
+        free(reply);
+        ck_assert_str_eq(error_code(r), "bad-request");
+        char *id = cJSON_PrintUnformatted(cJSON_GetObjectItem(r, "id"));
+        ck_assert_msg(strcmp(id, want[i]) == 0, "case %zu: id %s, want %s", i, id, want[i]);
         free(id);
         cJSON_Delete(r);
     }
@@ -573,6 +601,7 @@ static Suite *dispatch_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, hello_comes_first);
     tcase_add_test(tc, refused_requests_keep_their_id);
+    tcase_add_test(tc, a_raw_nul_keeps_a_string_id_from_being_taken);
     tcase_add_test(tc, envelope_errors);
     tcase_add_test(tc, foreign_caller_is_refused_always);
     tcase_add_test(tc, list_readers_reports_state_and_pinpad);

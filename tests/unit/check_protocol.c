@@ -155,6 +155,41 @@ START_TEST(ids_come_back_exactly)
 }
 END_TEST
 
+/* The longest id the checks allow, made of bytes JSON must escape: each
+ * one is six characters in the reply, and the reply still carries it. */
+START_TEST(the_widest_string_id_comes_back)
+{
+    char id_json[6 * NB_MAX_ID_STRING + 3], request[sizeof(id_json) + 64];
+    size_t o = 0;
+    id_json[o++] = '"';
+    for (int i = 0; i < NB_MAX_ID_STRING; i++, o += 6)
+        memcpy(id_json + o, "\\u0001", 6);
+    id_json[o++] = '"';
+    id_json[o] = '\0';
+    ck_assert_uint_eq(strlen(id_json) + 1, NB_ID_TEXT_MAX);
+    snprintf(request, sizeof(request), "{\"id\":%s,\"cmd\":\"hello\",\"origin\":\"x\"}", id_json);
+    nb_request req;
+    ck_assert_int_eq(parse(request, &req), NB_OK);
+
+    char text[NB_ID_TEXT_MAX];
+    ck_assert_int_eq(nb_id_text(req.id, text, sizeof(text)), 0);
+    ck_assert_str_eq(text, id_json);
+
+    nb_outcome ok = {0};
+    ok.result = cJSON_CreateObject();
+    char *reply = nb_reply_serialise(req.id, &ok);
+    ck_assert_ptr_nonnull(reply);
+    ck_assert_ptr_nonnull(strstr(reply, id_json));
+    free(reply);
+    nb_outcome failed = {0};
+    nb_fail(&failed, NB_ERR_BAD_REQUEST, "no");
+    reply = nb_reply_serialise(req.id, &failed);
+    ck_assert_ptr_nonnull(strstr(reply, id_json));
+    free(reply);
+    nb_request_free(&req);
+}
+END_TEST
+
 static Suite *protocol_suite(void)
 {
     Suite *s = suite_create("protocol");
@@ -165,6 +200,7 @@ static Suite *protocol_suite(void)
     tcase_add_test(tc, oversized_reply_becomes_an_error);
     tcase_add_test(tc, argument_checks);
     tcase_add_test(tc, ids_come_back_exactly);
+    tcase_add_test(tc, the_widest_string_id_comes_back);
     suite_add_tcase(s, tc);
     return s;
 }

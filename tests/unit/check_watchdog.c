@@ -14,6 +14,7 @@
 #include "dispatch.h"
 #include "fake_backend.h"
 #include "frame.h"
+#include "protocol.h"
 #include "testutil.h"
 #include "watchdog.h"
 
@@ -91,6 +92,45 @@ START_TEST(a_stuck_exchange_gets_unresponsive_card)
     ck_assert_ptr_nonnull(strstr(body, "\"id\":17"));
     ck_assert_ptr_nonnull(strstr(body, "\"code\":\"unresponsive-card\""));
     ck_assert_ptr_null(strstr(body, "pcsc")); /* PC/SC itself said nothing */
+    free(body);
+    close(c.to_child);
+    close(c.from_child);
+}
+END_TEST
+
+/* The widest id a request may carry: 128 bytes JSON writes as \\u00XX. */
+static char widest_id[NB_ID_TEXT_MAX];
+
+static void widest_id_make(void)
+{
+    size_t o = 0;
+    widest_id[o++] = '"';
+    for (int i = 0; i < NB_MAX_ID_STRING; i++, o += 6)
+        memcpy(widest_id + o, "\\u001f", 6);
+    widest_id[o++] = '"';
+    widest_id[o] = '\0';
+}
+
+static void stuck_with_the_widest_id(int in_fd, int out_fd)
+{
+    nb_watchdog_start(in_fd, out_fd, LIMIT_MS);
+    nb_watchdog_enter(widest_id, 0);
+    for (;;)
+        pause();
+}
+
+START_TEST(the_answer_carries_the_widest_id)
+{
+    widest_id_make();
+    child c = start(stuck_with_the_widest_id);
+    double took = 0;
+    ck_assert_int_eq(finish(&c, &took), 1);
+    char *body = NULL;
+    size_t len = 0;
+    uint32_t declared = 0;
+    ck_assert_int_eq(nb_frame_read(c.from_child, &body, &len, &declared), NB_FRAME_OK);
+    ck_assert_ptr_nonnull(strstr(body, widest_id));
+    ck_assert_ptr_nonnull(strstr(body, "\"code\":\"unresponsive-card\""));
     free(body);
     close(c.to_child);
     close(c.from_child);
@@ -178,6 +218,7 @@ static Suite *watchdog_suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, a_stuck_exchange_gets_unresponsive_card);
+    tcase_add_test(tc, the_answer_carries_the_widest_id);
     tcase_add_test(tc, a_closed_port_ends_the_host_at_once);
     tcase_add_test(tc, a_script_outlives_the_port_but_not_the_limit);
     tcase_add_test(tc, it_guards_status_too);
