@@ -56,7 +56,7 @@ PCSC_OBJ := $(call obj,host,pcsc)
 SUPPORT_OBJS := $(call obj,tests/support,authority)
 
 UNIT_TESTS := frame jsonguard hex apdu policy origin caller config errors protocol dispatch relay log platform \
-              script trust oom watchdog nonce base64 wipe signature
+              script trust oom watchdog nonce base64 wipe signature crypto_load
 CARD_TESTS := sm card control pin_entry
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/check_%) $(CARD_TESTS:%=$(BUILD)/tests/check_%)
 IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_script $(BUILD)/tests/it_pinpad \
@@ -129,6 +129,8 @@ $(BUILD)/tests/check_%: $(call obj,tests/unit,check_% fake_backend) $(SUPPORT_OB
 
 # The out-of-memory test fails allocations of its own choosing.
 $(BUILD)/tests/check_oom: LDFLAGS_ALL += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+# The libcrypto loader test makes dlopen fail.
+$(BUILD)/tests/check_crypto_load: LDFLAGS_ALL += -Wl,--wrap=dlopen,--wrap=dlerror
 
 # Integration tests drive the real host, pcscd and the virtual card.
 $(BUILD)/tests/it_%: $(call obj,tests/integration,it_% hostproc) $(SUPPORT_OBJS) $(PCSC_OBJ) $(VCARD_LIB) \

@@ -10,6 +10,7 @@
 #include "base64.h"
 #include "card_io.h"
 #include "cmd_script.h"
+#include "crypto_load.h"
 #include "hex.h"
 #include "log.h"
 #include "pinpad.h"
@@ -62,7 +63,9 @@ static nb_error admit_script(nb_session *s, const nb_handle *h, const cJSON *arg
     } else {
         const nb_trust_store *trust = nb_session_trust(s);
         if (trust == NULL && s->trust_dirs != NULL)
-            err = nb_fail(out, NB_ERR_INTERNAL, "cannot load libcrypto to check the signature");
+            err = nb_fail(out, NB_ERR_INTERNAL, "%s",
+                          nb_crypto_loaded() == NULL ? "cannot load libcrypto to check the signature"
+                                                     : "out of memory");
         else if ((err = nb_trust_verify(trust, key_id, script_bytes, script_len, sig, sig_len)) != NB_OK)
             nb_fail(out, err, NULL);
         else

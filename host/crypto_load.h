@@ -10,4 +10,8 @@
  * table. */
 const nb_crypto_api *nb_crypto_loaded(void);
 
+/* Why the last load failed, for doctor and the error reply; "" when it did
+ * not. */
+const char *nb_crypto_load_error(void);
+
 #endif

@@ -191,12 +191,24 @@ static void check_trust(doctor *d, const nb_config *config)
 {
     const char *dirs[] = {nb_system_trust_dir(), config != NULL ? config->trust_dir : NULL};
     refused_list *refused = calloc(1, sizeof(*refused));
-    nb_trust_store *store = nb_trust_load_reporting(nb_crypto_loaded(), dirs, 2, refused != NULL ? note_refused : NULL, refused);
+    const nb_crypto_api *crypto = nb_crypto_loaded();
+    nb_trust_store *store = nb_trust_load_reporting(crypto, dirs, 2, refused != NULL ? note_refused : NULL, refused);
     size_t n = nb_trust_count(store);
     nb_trust_free(store);
-    char what[256];
-    snprintf(what, sizeof(what), "%zu %s", n, nb_doctor_say(d, "Kamu SM anahtarı güvenilir", "authority key(s) trusted"));
-    nb_doctor_report(d, "trust", n > 0, what, nb_doctor_trust_fix(d));
+    if (crypto == NULL) {
+        /* No key can be read, so no signed script can be checked; the
+         * files' own rules were still checked, below. */
+        char what[640];
+        snprintf(what, sizeof(what), "%s (%s)",
+                 nb_doctor_say(d, "libcrypto yüklenemiyor; imzalı betik doğrulanamaz", "libcrypto cannot be loaded; no signed script can be checked"),
+                 nb_crypto_load_error());
+        nb_doctor_report(d, "trust", 0, what,
+                         nb_doctor_say(d, "OpenSSL 3 kitaplığını kurunuz (Debian: libssl3)", "install the OpenSSL 3 library (Debian: libssl3)"));
+    } else {
+        char what[256];
+        snprintf(what, sizeof(what), "%zu %s", n, nb_doctor_say(d, "Kamu SM anahtarı güvenilir", "authority key(s) trusted"));
+        nb_doctor_report(d, "trust", n > 0, what, nb_doctor_trust_fix(d));
+    }
     /* Each key file or directory that was refused, after the count. */
     for (size_t i = 0; refused != NULL && i < refused->count; i++)
         report_refused(d, "trust", nb_doctor_say(d, "yok sayıldı:", "ignored:"), refused->lines[i], &refused->whys[i]);

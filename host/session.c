@@ -23,8 +23,9 @@ void nb_session_init(nb_session *s, const nb_backend *backend, const nb_config *
 
 const nb_trust_store *nb_session_trust(nb_session *s)
 {
-    if (s->trust == NULL && s->trust_dirs != NULL && !s->trust_tried) {
-        s->trust_tried = 1;
+    /* Loaded once. Failing (memory, libcrypto) is not remembered: the next
+     * signed script tries again. */
+    if (s->trust == NULL && s->trust_dirs != NULL) {
         s->trust_loaded = nb_trust_load(nb_crypto_loaded(), s->trust_dirs, s->trust_dir_count);
         s->trust = s->trust_loaded;
         nb_log(NB_LOG_INFO, "%zu authority keys trusted", nb_trust_count(s->trust));

@@ -71,7 +71,6 @@ typedef struct nb_session {
     const char *const *trust_dirs;
     size_t trust_dir_count;
     nb_trust_store *trust_loaded; /* what nb_session_trust loaded; main frees it */
-    int trust_tried;
     nb_nonce_table nonces;
     time_t (*clock)(void);       /* injectable for tests; time() otherwise */
     /* Where a new-PIN APDU is built; wiped right after it is sent (tests

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "hex.h"
-#include "signature.h"
 #include "log.h"
 #include "platform.h"
+#include "signature.h"
 
 /* .pem files looked at per directory; more than enough for 16 keys. */
 #define NB_TRUST_MAX_FILES 64
@@ -46,6 +46,10 @@ static void load_file(nb_trust_store *store, nb_anchor_dir *dir, const char *nam
     if (f == NULL) {
         if (why.problem != NB_ANCHOR_MISSING)
             ignored(sink, path, &why);
+        return;
+    }
+    if (store->crypto == NULL) { /* no libcrypto: the file's checks only */
+        fclose(f);
         return;
     }
     EVP_PKEY *key = store->crypto->PEM_read_PUBKEY(f, NULL, NULL, NULL);
@@ -113,8 +117,6 @@ static void load_dir(nb_trust_store *store, const char *dir, const ignored_sink 
 nb_trust_store *nb_trust_load_reporting(const nb_crypto_api *crypto, const char *const dirs[], size_t dir_count,
                                         nb_trust_ignored_fn on_ignored, void *arg)
 {
-    if (crypto == NULL)
-        return NULL;
     nb_trust_store *store = calloc(1, sizeof(*store));
     if (store == NULL)
         return NULL;
@@ -123,6 +125,10 @@ nb_trust_store *nb_trust_load_reporting(const nb_crypto_api *crypto, const char 
     for (size_t i = 0; i < dir_count; i++)
         if (dirs[i] != NULL && dirs[i][0] != '\0')
             load_dir(store, dirs[i], &sink);
+    if (crypto == NULL) { /* the files were checked; no key could be read */
+        free(store);
+        return NULL;
+    }
     return store;
 }
 

@@ -18,12 +18,13 @@
 typedef struct nb_trust_store nb_trust_store;
 
 /* Loads every acceptable key (*.pem) from the directories (NULL or empty
- * entries skipped), working through the libcrypto table given (NULL:
- * returns NULL). A directory or key file is used only under the rule of
- * platform.h (nb_anchor_*: owned by root or this user, it and every
- * directory above it writable by no one else, never through a symbolic
- * link). Whatever is refused is logged, with why. NULL only when out of
- * memory or without a table. */
+ * entries skipped), working through the libcrypto table given. A
+ * directory or key file is used only under the rule of platform.h
+ * (nb_anchor_*: owned by root or this user, it and every directory above
+ * it writable by no one else, never through a symbolic link). Whatever is
+ * refused is logged, with why. NULL when out of memory, or without a table
+ * (the files' rules are still checked and refusals still reported; keys
+ * cannot be read). */
 nb_trust_store *nb_trust_load(const nb_crypto_api *crypto, const char *const dirs[], size_t dir_count);
 /* The same, and on_ignored(arg, path, why) for each directory or key file
  * refused (a missing directory is not reported). */

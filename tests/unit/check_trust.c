@@ -245,6 +245,26 @@ START_TEST(writable_key_file_or_directory_is_ignored)
 }
 END_TEST
 
+/* Without libcrypto no key can be read, yet doctor still hears which
+ * files break the rule. */
+START_TEST(without_libcrypto_refusals_are_still_named)
+{
+    if (!have_base)
+        return;
+    char dir[4200];
+    make_dir(dir, sizeof(dir), "trust", 0755);
+    make_key(dir, "a.pem", 0646);
+    make_key(dir, "b.pem", 0644);
+    refusals r;
+    memset(&r, 0, sizeof(r));
+    const char *dirs[] = {dir};
+    ck_assert_ptr_null(nb_trust_load_reporting(NULL, dirs, 1, note, &r));
+    ck_assert_int_eq(r.count, 1);
+    ck_assert_int_eq(r.last.problem, NB_ANCHOR_WRITABLE);
+    ck_assert_ptr_nonnull(strstr(r.path, "a.pem"));
+}
+END_TEST
+
 START_TEST(symlinked_key_file_is_ignored)
 {
     if (!have_base)
@@ -479,6 +499,7 @@ static Suite *trust_suite(void)
     tcase_add_test(tc, a_writable_directory_above_is_refused);
     tcase_add_test(tc, a_sticky_directory_above_keeps_our_entries_ours);
     tcase_add_test(tc, writable_key_file_or_directory_is_ignored);
+    tcase_add_test(tc, without_libcrypto_refusals_are_still_named);
     tcase_add_test(tc, symlinked_key_file_is_ignored);
     tcase_add_test(tc, symlinked_trust_dir_is_ignored);
     tcase_add_test(tc, a_link_above_counts_by_where_it_leads);
