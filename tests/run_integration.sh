@@ -10,6 +10,13 @@ failed=0
 for test in it_card it_host it_script it_pinpad; do
     NB_BUILD="$build" "$build/tests/$test" || failed=1
 done
+# The authority's side: nesbridge-sign with the key in SoftHSM2, key
+# rotation and withdrawal, docs/authority.md's worked example; one file
+# at a time, as each steers the one virtual card. Node drives the C
+# programs, so these run in the sanitized pass too.
+for t in tests/authority/*.test.js; do
+    NB_BUILD="$build" node --test "$t" || failed=1
+done
 if [ "${NB_ONLY_C:-0}" = 1 ]; then
     exit $failed
 fi
@@ -18,12 +25,6 @@ NB_BUILD="$build" node --test tests/browser/browser.test.js || failed=1
 # The malformed-input battery against the real host, plain and under valgrind.
 NB_BUILD="$build" node --test tests/battery/ || failed=1
 NB_BUILD="$build" node --test tests/installer/ || failed=1
-# The authority's side: nesbridge-sign with the key in SoftHSM2, key
-# rotation and withdrawal, docs/authority.md's worked example; one file
-# at a time, as each steers the one virtual card.
-for t in tests/authority/*.test.js; do
-    NB_BUILD="$build" node --test "$t" || failed=1
-done
 NB_BUILD="$build" NB_VALGRIND=1 node --test tests/battery/ || failed=1
 # The demo site's whole unlock, end to end.
 NB_BUILD="$build" node --test tests/e2e/ || failed=1

@@ -150,6 +150,25 @@ test("a wrong PIN, a PIN file others can read, or no PIN: exit 4, the PIN never 
   assert.strictEqual(r.status, EXIT.pin);
   assert.match(r.stderr, /no PIN: put pin-source=file:\/path in the URI or set NESBRIDGE_PKCS11_PIN/);
   assert.strictEqual(r.stdout, "");
+  /* A link to the PIN file, a relative path, a directory: refused. */
+  const link = path.join(WORK, "pin-link");
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(tok.pinFile, link);
+  for (const [source, why] of [[link, /cannot open the PIN file/], ["pin", /pin-source must be file:\/absolute\/path/],
+    [WORK, /is not a regular file/]]) {
+    r = run(["--key", tok.uri("authority-ec") + "&pin-source=file:" + source, "--in", scriptFile]);
+    assert.strictEqual(r.status, EXIT.pin, source);
+    assert.match(r.stderr, why);
+  }
+  if (process.getuid() === 0) {
+    /* Someone else's file, even one only its owner can read. */
+    const theirs = path.join(WORK, "their-pin");
+    fs.writeFileSync(theirs, tok.pin, { mode: 0o600 });
+    fs.chownSync(theirs, 65534, 65534);
+    r = run(["--key", tok.uri("authority-ec", { pin: "file", pinFile: theirs }), "--in", scriptFile]);
+    assert.strictEqual(r.status, EXIT.pin);
+    assert.match(r.stderr, /belongs to another user/);
+  }
 });
 
 test("a missing key or several keys: exit 6; a missing token or module: exit 3", () => {
@@ -172,6 +191,14 @@ test("a missing key or several keys: exit 6; a missing token or module: exit 3",
   assert.match(r.stderr, /the URI must name its module/);
   r = run(["--key", "pkcs11:token=nbauth;object=authority-ec;bogus=1?module-path=/x.so", "--in", scriptFile]);
   assert.strictEqual(r.status, EXIT.usage);
+  r = run(["--key", "pkcs11:token=nbauth;object=authority-ec?module-path=libsofthsm2.so", "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.usage);
+  assert.match(r.stderr, /module-path must be an absolute path/);
+  r = run(["--key", "pkcs11:token=nbauth;object=authority-ec?module-name=../x.so", "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.usage);
+  r = run(["--key", tok.uri("authority-ec", { type: "public", pin: "file" }), "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.usage);
+  assert.match(r.stderr, /must name a private key/);
 });
 
 test("a token that does not answer: exit 7 within the time set", () => {
@@ -188,6 +215,7 @@ test("a token that does not answer: exit 7 within the time set", () => {
 });
 
 test("without valgrind errors or leaks: signing with each key, a wrong PIN, a missing key", (t) => {
+  if (process.env.NB_SANITIZED === "1") return t.skip("built with the sanitizers, which check this run instead");
   if (spawnSync("valgrind", ["--version"]).status !== 0) return t.skip("no valgrind");
   const wrong = path.join(WORK, "wrong-pin");
   for (const [args, status] of [
