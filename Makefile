@@ -14,6 +14,9 @@ CFLAGS_ALL := -std=c11 -D_DEFAULT_SOURCE $(OPT) -g $(WARN) $(HARDEN) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread $(LDFLAGS)
 LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# The host itself links neither libcrypto (dlopen'd by the first signed
+# script, host/crypto_load.c) nor libm: tests/js/linkage.test.js.
+HOST_LIBS := $(shell pkg-config --libs libpcsclite libcjson 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 # Where the code lives (README, "What is here"): common/ (shared by every
@@ -93,7 +96,7 @@ $(call obj,host,doctor_unix): $(BUILD)/gen/browsers_linux.h
 $(call obj,host,doctor_unix): CFLAGS_ALL += -I$(BUILD)/gen
 
 $(HOST_BIN): $(call obj,host,$(HOST_MAIN_MODS)) $(HOST_LIB) $(COMMON_LIB)
-	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+	$(CC) $(LDFLAGS_ALL) $^ $(HOST_LIBS) -o $@
 
 $(VCARD_BIN): $(call obj,vcard,$(VCARD_MAIN_MODS)) $(VCARD_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
@@ -147,8 +150,6 @@ $(BUILD)/tests/contract-dump: $(call obj,tests/support,contract_dump) $(HOST_LIB
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
--include $(shell find $(BUILD)/obj $(BUILD)/obj-pic -name '*.d' 2>/dev/null)
-
 # Test PKI for the virtual card, made at build time; its keys never leave build/.
 $(BUILD)/pki/card-cert.der:
 	@sh tests/make_pki.sh $(BUILD)/pki
@@ -177,7 +178,7 @@ $(NODE_DEPS): tests/browser/package.json tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund
 
 # The extension's logic in Node, and web-ext lint.
-js: $(NODE_DEPS) $(BUILD)/tests/contract-dump
+js: $(NODE_DEPS) $(BUILD)/tests/contract-dump $(HOST_BIN)
 	NB_BUILD=$(BUILD) node --test tests/js/ tests/browser/lint.test.js
 
 # Benchmarks (not part of check): host against baselines, ratios, plot.
@@ -348,3 +349,7 @@ demo: deps-demo
 
 clean: vcard-down
 	rm -rf $(BUILD)
+
+# Each object depends on the headers it included (-MMD -MP), the Windows
+# and fuzzing objects too, so a changed header rebuilds what used it.
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-pic $(WIN_DIR)/obj $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
