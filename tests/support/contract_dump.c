@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Prints what the host's code says the contract is, as JSON: the command
  * table with each command's argument keys, the error codes, the
- * configuration keys and the limits. tests/js/contract.test.js compares it
+ * configuration keys, the limits, and the error code each PC/SC code
+ * becomes. tests/js/contract.test.js compares it
  * with docs/protocol.md, the page library's types and the extension. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -115,6 +117,19 @@ static cJSON *limits(void)
     return obj;
 }
 
+/* Every code of PC/SC's range (0x80100001 up) and the error it becomes;
+ * the test names them from host/errors.h. */
+static cJSON *pcsc(void)
+{
+    cJSON *obj = cJSON_CreateObject();
+    for (uint32_t rv = 0x80100001u; rv < 0x80100070u; rv++) {
+        char hex[11];
+        snprintf(hex, sizeof(hex), "0x%08X", rv);
+        cJSON_AddStringToObject(obj, hex, nb_error_name(nb_error_from_pcsc(rv)));
+    }
+    return obj;
+}
+
 int main(void)
 {
     cJSON *root = cJSON_CreateObject();
@@ -122,6 +137,7 @@ int main(void)
     cJSON_AddItemToObject(root, "errors", errors());
     cJSON_AddItemToObject(root, "config_keys", config_keys());
     cJSON_AddItemToObject(root, "limits", limits());
+    cJSON_AddItemToObject(root, "pcsc", pcsc());
     char *text = cJSON_Print(root);
     if (text == NULL)
         return 1;
