@@ -29,7 +29,12 @@ function sources(folder) {
 
 function includes(file) {
   const text = fs.readFileSync(path.join(ROOT, file), "utf8");
-  return [...text.matchAll(/^#include "([^"]+)"/gm)].map((m) => m[1]);
+  return [...text.matchAll(/^\s*#\s*include\s*"([^"]+)"/gm)].map((m) => m[1]);
+}
+
+function angleIncludes(file) {
+  const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+  return [...text.matchAll(/^\s*#\s*include\s*<([^>]+)>/gm)].map((m) => m[1]);
 }
 
 /* Where an included header lives: the including folder first, then the
@@ -55,6 +60,18 @@ test("no folder includes from a folder above it or beside it", () => {
         if (where === null) problems.push(`${file}: ${header} is nowhere`);
         else if (!MAY_INCLUDE[folder].includes(where.split(path.sep)[0])) problems.push(`${file} includes ${where}`);
       }
+    }
+  }
+  assert.deepStrictEqual(problems, []);
+});
+
+/* An own header in angle brackets would escape the folder rule above. */
+test("our headers are included in quotes, never in angle brackets", () => {
+  const ours = new Set(FOLDERS.flatMap((f) => sources(f)).filter((f) => f.endsWith(".h")).map((f) => path.basename(f)));
+  const problems = [];
+  for (const folder of FOLDERS) {
+    for (const file of sources(folder)) {
+      for (const header of angleIncludes(file)) if (ours.has(header)) problems.push(`${file} includes <${header}>`);
     }
   }
   assert.deepStrictEqual(problems, []);
