@@ -276,8 +276,9 @@ win: $(WIN_EXE)
 win-clang: $(WIN_DEPS)/lib/libcrypto.a
 	$(MAKE) win WIN_DIR=$(BUILD)/win-clang WIN_DEPS=$(abspath $(WIN_DEPS)) WIN_CC="clang --target=x86_64-w64-mingw32"
 
-$(WIN_MSIS) &: $(WIN_EXE) installer/windows/nesbridge.wxs manifests/*.json.in
-	sh installer/windows/make-msi.sh $(WIN_DIR) $(VERSION)
+$(WIN_MSIS) &: $(WIN_EXE) installer/windows/nesbridge.wxs installer/windows/make-msi.sh manifests/*.json.in LICENSE
+	sh installer/windows/deps.sh $(WIN_DEPS)
+	sh installer/windows/make-msi.sh $(WIN_DIR) $(VERSION) $(WIN_DEPS)
 
 msi: $(WIN_MSIS)
 

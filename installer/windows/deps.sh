@@ -4,10 +4,27 @@
 # itself ships (apt-get source --tar-only): OpenSSL's libcrypto, made small
 # (only what signature checks need), and cJSON. Uses a private apt state
 # under the build folder, so the machine's apt configuration is untouched.
-#   sh installer/windows/deps.sh OUT   ->  OUT/include, OUT/lib
+# Their licences go to OUT/licenses, for the MSI's third-party notices.
+#   sh installer/windows/deps.sh OUT   ->  OUT/include, OUT/lib, OUT/licenses
 set -eu
 out=$(mkdir -p "$1" && cd "$1" && pwd)
-[ -f "$out/lib/libcrypto.a" ] && [ -f "$out/lib/libcjson.a" ] && exit 0
+have_licences() {
+    [ -f "$out/licenses/openssl-LICENSE.txt" ] && [ -f "$out/licenses/cjson-LICENSE" ]
+}
+# The licence texts, from the unpacked sources.
+keep_licences() {
+    mkdir -p "$out/licenses"
+    cp "$out/src/openssl/LICENSE.txt" "$out/licenses/openssl-LICENSE.txt"
+    cp "$out/src/cjson/LICENSE" "$out/licenses/cjson-LICENSE"
+}
+if [ -f "$out/lib/libcrypto.a" ] && [ -f "$out/lib/libcjson.a" ]; then
+    have_licences && exit 0
+    # Built before the notices were kept: take them from the sources.
+    if [ -f "$out/src/openssl/LICENSE.txt" ] && [ -f "$out/src/cjson/LICENSE" ]; then
+        keep_licences
+        exit 0
+    fi
+fi
 cross=x86_64-w64-mingw32
 apt_dir="$out/apt"
 src="$out/src"
@@ -55,4 +72,5 @@ make -s -j"$(nproc)" build_generated >/dev/null
 make -s -j"$(nproc)" libcrypto.a >/dev/null 2>&1
 cp libcrypto.a "$out/lib/"
 cp -r include/openssl "$out/include/"
+keep_licences
 echo "deps: built libcrypto and cJSON for Windows from $(basename "$ssl_tar") and $(basename "$json_tar")"

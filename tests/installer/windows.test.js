@@ -146,7 +146,8 @@ for (const [scope, root, rootName] of [["machine", "2", "HKLM"], ["user", "1", "
     for (const t of ["File", "Component", "Directory", "Registry", "Feature", "Property", "Upgrade", "CreateFolder"])
       assert.ok(tables.includes(t), t);
     const files = msiTable(msi, "File").map((r) => r[2]).sort();
-    assert.deepStrictEqual(files, ["README.txt", "nesbridge-host.exe", `${NAME}.chrome.json`, `${NAME}.firefox.json`]);
+    assert.deepStrictEqual(files, ["LICENSE.txt", "README.txt", "THIRD-PARTY-NOTICES.txt", "nesbridge-host.exe",
+      `${NAME}.chrome.json`, `${NAME}.firefox.json`]);
     const rows = msiTable(msi, "Registry").map((r) => ({ id: r[0], root: r[1], key: r[2].replace(/\\$/, ""), name: r[3], value: r[4] }));
     const registry = rows.filter((r) => r.key !== "Software\\nesbridge");
     assert.deepStrictEqual(registry.map((r) => r.key).sort(), KEYS.slice().sort());
@@ -211,6 +212,11 @@ for (const [scope, root] of [["machine", "HKLM"], ["user", "HKCU"]]) {
     assert.deepStrictEqual([chrome.name, chrome.path, chrome.allowed_origins], [NAME, "nesbridge-host.exe", [CALLER]]);
     const firefox = JSON.parse(fs.readFileSync(unixPath(manifests[2]), "utf8"));
     assert.deepStrictEqual([firefox.path, firefox.allowed_extensions], ["nesbridge-host.exe", ["nesbridge@kamusm.gov.tr"]]);
+    /* The licences go with the exe: ours, and those of what it links. */
+    assert.match(fs.readFileSync(path.join(dir, "LICENSE.txt"), "utf8"), /Apache License\s+Version 2\.0/);
+    const notices = fs.readFileSync(path.join(dir, "THIRD-PARTY-NOTICES.txt"), "utf8");
+    assert.match(notices, /==== OpenSSL \(libcrypto\) ====[\s\S]*Apache License/);
+    assert.match(notices, /==== cJSON ====[\s\S]*Dave Gamble/);
 
     /* The trust store is trust.d beside the exe: one key there is found. */
     const { publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
