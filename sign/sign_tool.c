@@ -53,6 +53,12 @@ static EVP_PKEY *read_key(const char *path, int private_key)
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return NULL;
+    /* Unbuffered: stdio would keep the private key's text in a buffer it
+     * frees without wiping. */
+    if (private_key && setvbuf(f, NULL, _IONBF, 0) != 0) {
+        fclose(f);
+        return NULL;
+    }
     EVP_PKEY *key = private_key ? PEM_read_PrivateKey(f, NULL, NULL, NULL)
                                 : PEM_read_PUBKEY(f, NULL, NULL, NULL);
     fclose(f);
