@@ -38,16 +38,22 @@ fs.chmodSync(path.join(dir, "trust", "demo-authority.pem"), 0o644);
 /* DEMO ONLY: the same published master key the virtual card uses. */
 fs.writeFileSync(path.join(dir, "master.hex"), "4E4553425249444745444D4F4B455931\n", { mode: 0o600 });
 
-const salt = crypto.randomBytes(16).toString("hex");
-const users = [{
-  tc: "10000000146", passport: "U12345678", phone: "5331234567", email: "demo.kullanici@example.org",
-  card_serial: "NB0000000001", salt,
-  word_hash: crypto.scryptSync("guvenli-sozcuk", Buffer.from(salt, "hex"), 32).toString("hex"),
-}];
+/* Two demo holders, the same security word: the first holds the plain
+ * virtual reader's card, the second the pinpad reader's (docs/card-profile.md). */
+const holder = (tc, passport, phone, email, cardSerial) => {
+  const salt = crypto.randomBytes(16).toString("hex");
+  return { tc, passport, phone, email, card_serial: cardSerial, salt,
+    word_hash: crypto.scryptSync("guvenli-sozcuk", Buffer.from(salt, "hex"), 32).toString("hex") };
+};
+const users = [
+  holder("10000000146", "U12345678", "5331234567", "demo.kullanici@example.org", "NB0000000001"),
+  holder("10000000214", "U23456789", "5339876543", "demo.tustakimi@example.org", "NB0000000002"),
+];
 fs.writeFileSync(path.join(dir, "users.json"), JSON.stringify(users, null, 2) + "\n", { mode: 0o600 });
 
 fs.writeFileSync(path.join(dir, "nesbridge.conf"),
   "# nesbridge-host configuration for the demo site (DEMO ONLY)\n" +
   "allow_origin = " + origin + "\ntrust_dir = " + path.join(dir, "trust") + "\n", { mode: 0o600 });
 fs.chmodSync(path.join(dir, "nesbridge.conf"), 0o600);
-console.log("seed: demo data in " + dir + " (holder TC 10000000146, security word guvenli-sozcuk)");
+console.log("seed: demo data in " + dir + " (holders TC 10000000146 and, with the pinpad reader's card, 10000000214; " +
+  "security word guvenli-sozcuk)");

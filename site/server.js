@@ -446,7 +446,7 @@ const routes = {
       `<dt>${esc(t.cardSerial)}</dt><dd id="serial">–</dd><dt>${esc(t.pinTries)}</dt><dd id="tries">–</dd></dl>` +
       `<h2>${esc(t.newPin)}</h2><p id="pin-hint">${esc(t.pinHint)}</p><button id="make-pin" type="button" disabled>${esc(t.makePin)}</button>` +
       `<p id="result" role="alert"></p>` + form(s, "/logout", "", t.logout, "logout"),
-    { scripts: ["/lib/nes-bridge.js", "/static/unlock.js"], data: { csrf: s.csrf, lang: s.lang, messages: t.c, success: t.success, test: TEST ? "1" : "" } }));
+    { scripts: ["/lib/nes-bridge.js", "/static/akis.js", "/static/unlock.js"], data: { csrf: s.csrf, lang: s.lang, messages: t.c, success: t.success, test: TEST ? "1" : "" } }));
   },
   "POST /api/unlock/prepare": async (s, req, res, t, url, body) => {
     if (s.state !== "authenticated") return send(res, 403, "application/json", JSON.stringify({ error: "session" }));
@@ -512,6 +512,7 @@ if (DEMO) Object.assign(routes, DEMO_ROUTES);
 const STATIC = {
   "/static/style.css": [path.join(__dirname, "public", "style.css"), "text/css; charset=utf-8"],
   "/static/unlock.js": [path.join(__dirname, "public", "unlock.js"), "text/javascript; charset=utf-8"],
+  "/static/akis.js": [path.join(__dirname, "public", "akis.js"), "text/javascript; charset=utf-8"],
   "/static/countdown.js": [path.join(__dirname, "public", "countdown.js"), "text/javascript; charset=utf-8"],
   "/lib/nes-bridge.js": [path.join(ROOT, "extension", "page", "nes-bridge.js"), "text/javascript; charset=utf-8"],
 };

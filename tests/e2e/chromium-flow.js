@@ -5,9 +5,12 @@
  * PIN in the extension's window -> success. */
 "use strict";
 
-const { captchaText } = require("./stack");
+const { captchaText, H } = require("./stack");
 
 const TC = "10000000146";
+/* The demo holder whose card is the pinpad reader's (site/seed.js). */
+const PINPAD_TC = "10000000214";
+const PINPAD_READER = "nesbridge Pinpad Reader 00 00";
 const WORD = "guvenli-sozcuk";
 
 function makeSteps(page, { onStep, shots }) {
@@ -32,7 +35,7 @@ async function login(page, origin, step, opts) {
   await step("sifreli-giris", async () => {
     await page.click("#sifreli");
     const svg = await page.evaluate(async () => (await fetch(document.getElementById("captcha").src)).text());
-    await page.fill("input[name=id]", TC);
+    await page.fill("input[name=id]", o.tc || TC);
     await page.fill("input[name=captcha]", o.badCaptcha ? "zzzzz" : captchaText(svg));
     await page.fill("input[name=word]", WORD);
   });
@@ -115,10 +118,12 @@ async function unlock(page, step, pin, opts) {
     await page.click("#kilit");
     choices = await pickCard(page, o.choose);
   });
+  const before = await readCard(page);
   if (o.beforePress) await o.beforePress();
   let popup = null;
   await step("yeni-pin-uret", async () => { popup = await pressForPinWindow(page); }, () => popup);
   const pinWindow = await readPinWindow(popup);
+  if (o.onWindow) await o.onWindow(popup);
   let enteredAt = 0;
   await step("yeni-pin-kodu", async () => {
     await popup.keyboard.type(pin);
@@ -137,9 +142,60 @@ async function unlock(page, step, pin, opts) {
   result.sinceEnterMs = Date.now() - enteredAt;
   result.pinWindow = pinWindow;
   result.choices = choices;
+  result.before = before;
   return result;
+}
+
+/* What the Kilit Çözme page shows of the card, and (test mode) every APDU
+ * it sent. */
+function readCard(page) {
+  return page.evaluate(() => ({ reader: document.getElementById("reader").textContent,
+    serial: document.getElementById("serial").textContent, tries: document.getElementById("tries").textContent,
+    hint: document.getElementById("pin-hint").textContent, apdus: (window.__nbApdus || []).slice() }));
+}
+
+/* The extension's window for a pinpad reader: no field, what to do on the
+ * reader's keypad. */
+const KEYPAD_SHOWN = () => document.getElementById("keypad") !== null && !document.getElementById("keypad").hidden;
+function readKeypadWindow(popup) {
+  return popup.evaluate(() => ({ url: location.href, lang: document.documentElement.lang,
+    inputs: document.querySelectorAll("input, textarea, select").length,
+    keypad: document.getElementById("keypad").textContent, action: document.getElementById("action").textContent,
+    origin: document.getElementById("origin").textContent, reader: document.getElementById("reader").textContent,
+    serial: document.getElementById("serial").textContent, focused: document.activeElement.id }));
+}
+
+/* With a pinpad reader chosen (or opts.choose): "Yeni PIN Üret", the
+ * extension's keypad window (opts.onWindow(popup) while it shows), then
+ * the holder on the reader's keypad (command: "keypad DIGITS", "keypad
+ * cancel", "keypad timeout"), then what the site says once it is idle.
+ * opts.again: already on Kilit Çözme. */
+async function unlockOnKeypad(page, command, opts) {
+  const o = opts || {};
+  let choices = null;
+  if (!o.again) {
+    await page.click("#kilit");
+    choices = await pickCard(page, o.choose);
+  }
+  await page.waitForFunction(() => !document.getElementById("make-pin").disabled, null, { timeout: 15000 });
+  const before = await readCard(page);
+  const opened = page.context().waitForEvent("page", { timeout: 20000 });
+  await page.click("#make-pin");
+  const popup = await opened;
+  await popup.waitForFunction(KEYPAD_SHOWN, null, { timeout: 20000 });
+  const pinWindow = await readKeypadWindow(popup);
+  if (o.onWindow) await o.onWindow(popup);
+  const status = await page.textContent("#status");
+  await H.typeOnKeypad(command);
+  await waitResult(page);
+  await page.waitForFunction(() => window.__nbBusy === false, null, { timeout: 20000 });
+  const result = await page.evaluate(() => ({ text: document.getElementById("result").textContent,
+    ok: document.getElementById("result").className === "ok", disabled: document.getElementById("make-pin").disabled,
+    tries: document.getElementById("tries").textContent }));
+  return Object.assign(result, { before, pinWindow, status, choices });
 }
 
 const DEFAULT_READER = "nesbridge Virtual Reader 00 00";
 
-module.exports = { pickCard, login, unlock, makeSteps, smsCode, pressForPinWindow, readPinWindow, typePin, waitResult, TC, WORD };
+module.exports = { pickCard, login, unlock, unlockOnKeypad, readCard, makeSteps, smsCode, pressForPinWindow, readPinWindow,
+  typePin, waitResult, TC, WORD, PINPAD_TC, PINPAD_READER };

@@ -10,9 +10,16 @@ const fs = require("fs");
 const { execFileSync, spawn } = require("child_process");
 const { startStack, H } = require("./stack");
 const drivers = require("./drivers");
+const AXE = require("../browser/axe");
+const { tr } = require("../../site/i18n");
+const { PINPAD_TC, PINPAD_READER: PINPAD } = require("./chromium-flow");
 
 const READER = "nesbridge Virtual Reader 00 00";
 const SUCCESS = "Kart Pin Başarıyla Değiştirildi.";
+/* The AKİS way to read the card (docs/card-profile.md): GET DATA 01 06
+ * (the serial at offset 55 of the system data), SELECT of the MF (the
+ * FCI's security byte), VERIFY with no data; never our own GET DATA 5A. */
+const AKIS_READS = ["00CA01064D", "00A40000023F0000", "00200081", "00200082"];
 let stack;
 
 function apdu(...hex) {
@@ -60,12 +67,17 @@ async function withSecondCard(fn) {
 }
 
 for (const kind of ["chromium", "firefox"]) {
-  async function unlockCase(prepare, newPin) {
+  async function unlockCase(prepare, newPin, triesBefore) {
     await H.vcardControl("reset-state fresh");
     prepare();
     await withBrowser(kind, async (b) => {
       await b.login();
       const result = await b.unlock(newPin);
+      /* Both virtual cards have real AKİS ATRs: the site offers both. */
+      assert.ok(result.choices.includes(READER) && result.choices.includes(PINPAD), JSON.stringify(result.choices));
+      /* The serial read with GET DATA 01 06, the tries from the FCI and VERIFY. */
+      assert.deepStrictEqual({ serial: result.before.serial, tries: result.before.tries, apdus: result.before.apdus },
+        { serial: "NB0000000001", tries: triesBefore, apdus: AKIS_READS });
       assert.strictEqual(result.text, SUCCESS);
       assert.strictEqual(result.disabled, true, "the button stays disabled after success");
       /* The PIN was typed in the extension's own window, in Turkish, which
@@ -82,17 +94,17 @@ for (const kind of ["chromium", "firefox"]) {
   }
 
   test(kind + ": change the PIN knowing the old one", async () => {
-    await unlockCase(() => assert.deepStrictEqual(apdu(verifyHex("123456")), ["9000"]), "13572468");
+    await unlockCase(() => assert.deepStrictEqual(apdu(verifyHex("123456")), ["9000"]), "13572468", "3");
   });
 
   test(kind + ": forgotten PIN (a wrong try spent)", async () => {
-    await unlockCase(() => assert.deepStrictEqual(apdu(verifyHex("999999")), ["63C2"]), "975310");
+    await unlockCase(() => assert.deepStrictEqual(apdu(verifyHex("999999")), ["63C2"]), "975310", "2");
   });
 
   test(kind + ": card locked after 3 wrong tries", async () => {
     await unlockCase(() => assert.deepStrictEqual(
       apdu(verifyHex("000000"), verifyHex("000000"), verifyHex("000000"), "00200081"), ["63C2", "63C1", "63C0", "6983"]),
-    "24681357");
+    "24681357", "0");
   });
 
   test(kind + ": two AKİS cards: the site asks which one, and unlocks the one chosen", async () => {
@@ -150,6 +162,64 @@ for (const kind of ["chromium", "firefox"]) {
       assert.match(await H.vcardControl("status"), /pin_tries=0 puk_tries=10 /);
       assert.strictEqual(await b.retry("86420135"), SUCCESS);
       assert.deepStrictEqual(apdu(verifyHex("86420135")), ["9000"]);
+    });
+  });
+
+  test(kind + ": the site's pages and the PIN window meet WCAG 2.1 AA (axe-core)", async () => {
+    await H.vcardControl("reset-state pin-locked");
+    await withBrowser(kind, async (b) => {
+      const pages = await b.accessibility();
+      /* Every page of the flow was checked, the PIN window among them. */
+      for (const where of ["/", "/online", "/nes", "/nes/sifreli", "/nes/sms-onay", "/nes/sms-kod", "/nes/islemler",
+        "/nes/kilit-cozme", "pin.html", "/demo/sms"]) {
+        assert.ok(pages.some((p) => p.path === where || p.path.endsWith("/" + where)), where + " was not checked: " +
+          JSON.stringify(pages.map((p) => p.path)));
+      }
+      const failed = pages.filter((p) => p.violations.length > 0);
+      assert.deepStrictEqual(failed.map((p) => p.name), [],
+        failed.map((p) => AXE.describe(p.name + " (" + p.path + ")", p.violations)).join("\n"));
+    });
+  });
+
+  /* The pinpad reader's card belongs to the second demo holder. */
+  const KEYPAD_WINDOW = { lang: "tr", inputs: 0, focused: "keypad",
+    keypad: "Yeni PIN kodunuzu kart okuyucunun tuş takımında iki kez yazınız: önce bir kez, okuyucu sorduğunda bir kez daha. 6-8 haneli.",
+    action: "Kartınızın kilidi çözülecek ve kart okuyucunun tuş takımında yazacağınız yeni PIN kodu karta yazılacak." };
+
+  test(kind + ": a pinpad reader: the new PIN typed twice on its keypad, no field in the window; the new PIN verifies", async () => {
+    await H.pinpadControl("reset-state pin-locked");
+    await withBrowser(kind, async (b) => {
+      await b.login({ tc: PINPAD_TC });
+      const r = await b.unlockOnKeypad("keypad 24681357", { choose: PINPAD });
+      assert.ok(r.choices.includes(PINPAD) && r.choices.includes(READER), JSON.stringify(r.choices));
+      assert.deepStrictEqual({ reader: r.before.reader, serial: r.before.serial, tries: r.before.tries, hint: r.before.hint },
+        { reader: PINPAD, serial: "NB0000000002", tries: "0", hint: tr.c.pinHintPinpad });
+      assert.strictEqual(r.status, tr.c.typePinPad);
+      const w = r.pinWindow;
+      assert.deepStrictEqual({ lang: w.lang, inputs: w.inputs, focused: w.focused, keypad: w.keypad, action: w.action,
+        origin: w.origin, reader: w.reader, serial: w.serial },
+      Object.assign({ origin: stack.origin, reader: PINPAD, serial: "NB0000000002" }, KEYPAD_WINDOW));
+      assert.deepStrictEqual({ text: r.text, disabled: r.disabled, tries: r.tries }, { text: SUCCESS, disabled: true, tries: "3" });
+      assert.deepStrictEqual(apduOn(PINPAD, verifyHex("24681357")), ["9000"]);
+    });
+  });
+
+  test(kind + ": a pinpad reader: Cancel on the keypad gives pin-cancelled, no entry in time pin-timeout; the card stays blocked; then the keypad unlocks it", async () => {
+    await H.pinpadControl("reset-state pin-locked");
+    await withBrowser(kind, async (b) => {
+      await b.login({ tc: PINPAD_TC });
+      const cancelled = await b.unlockOnKeypad("keypad cancel", { choose: PINPAD });
+      assert.deepStrictEqual({ text: cancelled.text, disabled: cancelled.disabled, tries: cancelled.tries },
+        { text: tr.c["pin-cancelled"], disabled: false, tries: "0" });
+      assert.match(await H.pinpadControl("status"), /pin_tries=0 /);
+      const timedOut = await b.unlockOnKeypad("keypad timeout", { again: true });
+      assert.deepStrictEqual({ text: timedOut.text, disabled: timedOut.disabled, tries: timedOut.tries },
+        { text: tr.c["pin-timeout"], disabled: false, tries: "0" });
+      assert.match(await H.pinpadControl("status"), /pin_tries=0 /);
+      assert.deepStrictEqual(apduOn(PINPAD, "00200081"), ["6983"], "still blocked");
+      const done = await b.unlockOnKeypad("keypad 86420135", { again: true });
+      assert.strictEqual(done.text, SUCCESS);
+      assert.deepStrictEqual(apduOn(PINPAD, verifyHex("86420135")), ["9000"]);
     });
   });
 

@@ -3,26 +3,36 @@
  * steps as chromium-flow.js. */
 "use strict";
 
-const { captchaText } = require("./stack");
+const { captchaText, H } = require("./stack");
 const { TC, WORD } = require("./chromium-flow");
 
+/* opts.onPage(name), when given, runs on each page of the way (the
+ * accessibility walk); opts.tc another demo holder. */
 async function login(ff, origin, opts) {
   const o = opts || {};
+  const onPage = o.onPage || (async () => {});
   await ff.goto(origin + "/");
+  await onPage("ana-sayfa");
   await ff.click("nav a[href='/online']");
+  await onPage("online-islemler");
   await ff.click("nav a[href='/nes']");
+  await onPage("kullanici-dogrulama");
   await ff.click("#sifreli");
   const svg = await ff.evaluate("return await (await fetch(document.getElementById('captcha').src)).text();");
-  await ff.fill("input[name=id]", TC);
+  await ff.fill("input[name=id]", o.tc || TC);
   await ff.fill("input[name=captcha]", captchaText(svg));
   await ff.fill("input[name=word]", WORD);
+  await onPage("sifreli-giris");
   await ff.click("#login button[type=submit]:not(#forgot)");
+  await onPage("sms-onay");
   await ff.click("#approve button");
+  await onPage("sms-kodu");
   const code = await ff.evaluate("const html = await (await fetch('/demo/sms')).text();" +
     "return html.match(/class=\"sms-code\">([0-9]{6})</)[1];");
   if (o.beforeCode) await o.beforeCode();
   await ff.fill("input[name=code]", o.wrongCode ? String((Number(code) + 1) % 1000000).padStart(6, "0") : code);
   await ff.click("#code button");
+  await onPage("islemler");
 }
 
 /* Several AKİS cards (the test set-up may hold more than one): the site
@@ -45,21 +55,65 @@ async function unlock(ff, pin, opts) {
   const o = opts || {};
   await ff.click("#kilit");
   const choices = await pickCard(ff, o.choose);
+  const before = await readCard(ff);
   if (o.beforePress) await o.beforePress();
-  const pinWindow = await pressAndTypePin(ff, pin);
+  const pinWindow = await pressAndTypePin(ff, pin, o.onWindow);
   await ff.waitFor("document.getElementById('result').textContent !== ''", 20000);
   const result = await ff.evaluate("return { text: document.getElementById('result').textContent, " +
     "ok: document.getElementById('result').className === 'ok', disabled: document.getElementById('make-pin').disabled, " +
     "frames: window.frames.length };");
   result.pinWindow = pinWindow;
   result.choices = choices;
+  result.before = before;
   return result;
+}
+
+/* What the Kilit Çözme page shows of the card, and (test mode) every APDU
+ * it sent. */
+function readCard(ff) {
+  return ff.evaluate("return { reader: document.getElementById('reader').textContent, " +
+    "serial: document.getElementById('serial').textContent, tries: document.getElementById('tries').textContent, " +
+    "hint: document.getElementById('pin-hint').textContent, apdus: (window.__nbApdus || []).slice() };");
+}
+
+const KEYPAD_SHOWN = "document.getElementById('keypad') !== null && !document.getElementById('keypad').hidden";
+
+/* As chromium-flow.js's unlockOnKeypad: the keypad window (a new window
+ * handle), the holder on the reader's keypad, what the site says. */
+async function unlockOnKeypad(ff, command, opts) {
+  const o = opts || {};
+  let choices = null;
+  if (!o.again) {
+    await ff.click("#kilit");
+    choices = await pickCard(ff, o.choose);
+  }
+  await ff.waitFor("!document.getElementById('make-pin').disabled");
+  const before = await readCard(ff);
+  const main = await ff.handle();
+  const known = await ff.handles();
+  await ff.click("#make-pin");
+  await ff.intoNewWindow(known, "moz-extension://", 20000);
+  await ff.waitFor(KEYPAD_SHOWN);
+  const pinWindow = await ff.evaluate("return { url: location.href, lang: document.documentElement.lang, " +
+    "inputs: document.querySelectorAll('input, textarea, select').length, " +
+    "keypad: document.getElementById('keypad').textContent, action: document.getElementById('action').textContent, " +
+    "origin: document.getElementById('origin').textContent, reader: document.getElementById('reader').textContent, " +
+    "serial: document.getElementById('serial').textContent, focused: document.activeElement.id };");
+  if (o.onWindow) await o.onWindow();
+  await ff.switchTo(main);
+  const status = await ff.text("#status");
+  await H.typeOnKeypad(command);
+  await ff.waitFor("document.getElementById('result').textContent !== '' && window.__nbBusy === false", 20000);
+  const result = await ff.evaluate("return { text: document.getElementById('result').textContent, " +
+    "ok: document.getElementById('result').className === 'ok', disabled: document.getElementById('make-pin').disabled, " +
+    "tries: document.getElementById('tries').textContent };");
+  return Object.assign(result, { before, pinWindow, status, choices });
 }
 
 /* Presses "Yeni PIN Üret", switches to the extension's PIN window (a new
  * window handle at a moz-extension: address), types the PIN twice, Enter,
  * and comes back to the site's window. Returns what the window showed. */
-async function pressAndTypePin(ff, pin) {
+async function pressAndTypePin(ff, pin, onWindow) {
   const main = await ff.handle();
   const known = await ff.handles();
   await ff.click("#make-pin");
@@ -69,10 +123,11 @@ async function pressAndTypePin(ff, pin) {
     "heading: document.getElementById('heading').textContent, action: document.getElementById('action').textContent, " +
     "origin: document.getElementById('origin').textContent, reader: document.getElementById('reader').textContent, " +
     "serial: document.getElementById('serial').textContent, focused: document.activeElement.id };");
+  if (onWindow) await onWindow();
   await ff.keys("#pin", pin);
   await ff.keys("#confirm", pin + "\uE007"); /* Enter */
   await ff.switchTo(main);
   return shown;
 }
 
-module.exports = { login, unlock, pressAndTypePin, pickCard };
+module.exports = { login, unlock, unlockOnKeypad, readCard, pressAndTypePin, pickCard };
