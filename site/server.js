@@ -97,6 +97,14 @@ function findUser(id) {
   return users.find((u) => u.tc === id || (u.passport && u.passport === id.toUpperCase()));
 }
 
+/* Two secrets compared in constant time; strings of different byte
+ * lengths (a multi-byte character) are simply not equal. */
+function sameSecret(a, b) {
+  if (typeof a !== "string" || typeof b !== "string") return false;
+  const x = Buffer.from(a, "utf8"), y = Buffer.from(b, "utf8");
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
+
 const maskPhone = (p) => p.slice(0, 3) + "*****" + p.slice(-2);
 
 /* ---- sessions, cookies, CSRF ---- */
@@ -418,7 +426,7 @@ const routes = {
       return redirect(res, "/nes/sifreli?m=expired");
     }
     const code = (body.get("code") || "").trim();
-    if (!crypto.timingSafeEqual(Buffer.from(code.padEnd(6).slice(0, 6)), Buffer.from(s.sms.code)) || code.length !== 6) {
+    if (!sameSecret(code, s.sms.code)) {
       s.sms.attempts++;
       if (s.sms.attempts >= 3) {
         resetLogin(s);
@@ -492,7 +500,9 @@ const routes = {
     let back = "/";
     try {
       const referer = new URL(req.headers.referer || "");
-      if (referer.host === req.headers.host) back = referer.pathname;
+      /* Only a path of this site: one '/', not "//host" or "/\host",
+       * which a browser takes for another site. */
+      if (referer.host === req.headers.host && /^\/(?![/\\])/.test(referer.pathname)) back = referer.pathname;
     } catch (e) {
       /* no Referer, or one that is not a URL: home */
     }
@@ -508,6 +518,8 @@ const DEMO_ROUTES = {
     `<ol id="outbox">${outbox.mail.slice().reverse().map((m) => `<li>${esc(new Date(m.time).toISOString())} → ${esc(m.to)}: <a href="${esc(m.text)}">${esc(m.text)}</a></li>`).join("")}</ol>`)),
 };
 if (DEMO) Object.assign(routes, DEMO_ROUTES);
+
+const JSON_ROUTES = new Set(["POST /api/unlock/prepare", "POST /api/unlock/result"]);
 
 const STATIC = {
   "/static/style.css": [path.join(__dirname, "public", "style.css"), "text/css; charset=utf-8"],
@@ -536,6 +548,10 @@ const server = http.createServer(async (req, res) => {
     if (req.method === "POST") {
       const raw = await readBody(req, 16384);
       const isJson = (req.headers["content-type"] || "").startsWith("application/json");
+      /* Each route takes one kind of body: the API JSON, the rest forms. */
+      if (isJson !== JSON_ROUTES.has(req.method + " " + url.pathname)) {
+        return send(res, 400, "application/json", JSON.stringify({ error: "bad-request" }));
+      }
       try {
         body = isJson ? JSON.parse(raw || "{}") : new URLSearchParams(raw);
       } catch (e) {
@@ -545,9 +561,7 @@ const server = http.createServer(async (req, res) => {
         return send(res, 400, "application/json", JSON.stringify({ error: "bad-request" }));
       }
       const token = isJson ? req.headers["x-csrf-token"] : body.get("csrf");
-      const good = typeof token === "string" && token.length === s.csrf.length &&
-        crypto.timingSafeEqual(Buffer.from(token), Buffer.from(s.csrf));
-      if (!good) return send(res, 403, "text/html; charset=utf-8", page(s, "403", message(t.csrf)));
+      if (!sameSecret(token, s.csrf)) return send(res, 403, "text/html; charset=utf-8", page(s, "403", message(t.csrf)));
     }
     const ip = req.socket.remoteAddress || "?";
     await handler(s, req, res, t, url, body, ip);

@@ -288,3 +288,78 @@ test("SIGNER=pkcs11: prepare signs through the token; a token that fails answers
     signing.stop();
   }
 });
+
+/* The password accepted, an SMS code sent: the session waits for the code. */
+async function passwordLogin(c) {
+  const csrf = await c.csrf("/nes/sifreli");
+  const captcha = captchaText(await (await c.get("/captcha.svg")).text());
+  const r = await c.post("/nes/sifreli", { csrf, id: "10000000146", word: "guvenli-sozcuk", captcha });
+  assert.strictEqual(r.headers.get("location"), "/nes/sms-onay");
+  await c.post("/nes/sms-onay", { csrf: await c.csrf("/nes/sms-onay") });
+}
+
+test("a CSRF token with a multi-byte character is refused, not an error", async () => {
+  const c = client();
+  const csrf = await c.csrf("/nes/sifreli");
+  const forged = "é" + csrf.slice(1); /* as many characters, one byte more */
+  const form = await c.post("/nes/sifreli", { csrf: forged, id: "10000000146", word: "guvenli-sozcuk", captcha: "x" });
+  assert.strictEqual(form.status, 403);
+  await fullLogin(c);
+  const token = await c.csrf("/nes/kilit-cozme");
+  const api = await c.json("/api/unlock/result", "é" + token.slice(1), "{}");
+  assert.strictEqual(api.status, 403);
+});
+
+test("an SMS code with a multi-byte character is a wrong code, and counts as one", async () => {
+  const c = client();
+  await passwordLogin(c);
+  for (let i = 0; i < 2; i++) {
+    const r = await c.post("/nes/sms-kod", { csrf: await c.csrf("/nes/sms-kod"), code: "12345é" });
+    assert.strictEqual(r.status, 303);
+    assert.strictEqual(r.headers.get("location"), "/nes/sms-kod");
+  }
+  const third = await c.post("/nes/sms-kod", { csrf: await c.csrf("/nes/sms-kod"), code: "éééééé" });
+  assert.strictEqual(third.headers.get("location"), "/nes/sifreli?m=codes");
+});
+
+test("a JSON body sent to a form route, or a form to the API, is refused, not an error", async () => {
+  const c = client();
+  const csrf = await c.csrf("/nes/sifreli");
+  for (const p of ["/nes/sifreli", "/nes/sozcuk-unuttum", "/nes/sozcuk-yenile", "/logout"]) {
+    const r = await c.json(p, csrf, JSON.stringify({ id: "10000000146", csrf }));
+    assert.strictEqual(r.status, 400, p);
+  }
+  await fullLogin(c);
+  const token = await c.csrf("/nes/kilit-cozme");
+  const r = await c.post("/api/unlock/result", { csrf: token, completed: "true" });
+  assert.strictEqual(r.status, 400);
+});
+
+test("/lang goes back to a path of this site only, never to //another.host", async () => {
+  const c = client();
+  for (const back of ["//evil.example/x", "/\\evil.example/x", "///evil.example"]) {
+    const r = await c.get("/lang?to=en", { referer: stack.origin + back });
+    assert.strictEqual(r.status, 303, back);
+    assert.strictEqual(r.headers.get("location"), "/", back);
+  }
+});
+
+test("logout ends the login: neither the old session id nor the new one opens the services", async () => {
+  const c = client();
+  await fullLogin(c);
+  const old = c.cookie();
+  const r = await c.post("/logout", { csrf: await c.csrf("/nes/islemler") });
+  assert.strictEqual(r.headers.get("location"), "/nes/sifreli?m=out");
+  for (const cookie of [c.cookie(), old]) {
+    const other = client();
+    other.use(cookie);
+    for (const p of ["/nes/islemler", "/nes/kilit-cozme"]) {
+      const page = await other.get(p);
+      assert.strictEqual(page.status, 303, p);
+      assert.match(page.headers.get("location"), /\/nes\/sifreli/);
+    }
+  }
+  const api = await c.json("/api/unlock/result", await c.csrf("/nes/sifreli"), "{}");
+  assert.strictEqual(api.status, 403);
+  assert.deepStrictEqual(JSON.parse(await api.text()), { error: "session" });
+});
