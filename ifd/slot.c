@@ -10,20 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "card.h"
 #include "control.h"
+#include "files.h"
 #include "profile.h"
 #include "state.h"
 #include "wipe.h"
 
 #define MAX_CLIENTS 4
 #define PATH_MAX_LEN 1024
-#define CERT_MAX 16384
 #define DISPLAY_MAX 160
 
 struct nb_slot {
@@ -297,28 +295,6 @@ static void *control_thread(void *arg)
     return NULL;
 }
 
-static int open_control(const char *path)
-{
-    struct sockaddr_un addr;
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(addr.sun_path))
-        return -1;
-    memcpy(addr.sun_path, path, strlen(path) + 1);
-    unlink(path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    /* Not umask (it is pcscd's, for all its threads): chmod right after. */
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || chmod(path, 0600) != 0 ||
-        listen(fd, 4) != 0) {
-        close(fd);
-        unlink(path);
-        return -1;
-    }
-    return fd;
-}
-
 /* ---- Opening and closing ---- */
 
 typedef struct {
@@ -345,16 +321,12 @@ static int read_config(const char *path, slot_config *c)
     char line[PATH_MAX_LEN + 32];
     int rc = 0, lines = 0;
     while (rc == 0 && lines++ < 32 && fgets(line, sizeof(line), f) != NULL) {
-        line[strcspn(line, "\r\n")] = '\0';
-        char *eq = strchr(line, '=');
-        if (line[0] == '\0' || line[0] == '#')
+        const char *key = NULL, *value = NULL;
+        int kind = nb_ctl_key_value(line, &key, &value);
+        if (kind <= 0) {
+            rc = kind;
             continue;
-        if (eq == NULL) {
-            rc = -1;
-            break;
         }
-        *eq = '\0';
-        const char *key = line, *value = eq + 1;
         rc = strcmp(key, "state") == 0     ? set_value(c->state, sizeof(c->state), value)
              : strcmp(key, "control") == 0 ? set_value(c->control, sizeof(c->control), value)
              : strcmp(key, "cert") == 0    ? set_value(c->cert, sizeof(c->cert), value)
@@ -365,23 +337,6 @@ static int read_config(const char *path, slot_config *c)
     }
     fclose(f);
     return rc == 0 && c->state[0] != '\0' ? 0 : -1;
-}
-
-static uint8_t *read_cert(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rbe");
-    if (f == NULL)
-        return NULL;
-    uint8_t *buf = malloc(CERT_MAX);
-    size_t n = buf != NULL ? fread(buf, 1, CERT_MAX, f) : 0;
-    int too_big = fgetc(f) != EOF;
-    fclose(f);
-    if (buf == NULL || too_big) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
 }
 
 static nb_slot *new_slot(void)
@@ -417,7 +372,7 @@ static const char *load_card(nb_slot *s, const slot_config *c)
                       &s->card.state, &why) != 0)
         return why;
     if (c->cert[0] != '\0') {
-        if ((s->cert = read_cert(c->cert, &s->card.cert_len)) == NULL)
+        if ((s->cert = nb_file_read_cert(c->cert, &s->card.cert_len)) == NULL)
             return "cannot read the certificate (16 KiB at most)";
         s->card.cert = s->cert;
     }
@@ -433,7 +388,7 @@ static const char *start_control(nb_slot *s)
         return NULL; /* no socket asked for */
     if (pipe2(s->wake, O_CLOEXEC) != 0)
         return "no pipe";
-    if ((s->listen_fd = open_control(s->control_path)) < 0)
+    if ((s->listen_fd = nb_ctl_listen(s->control_path)) < 0)
         return "cannot listen on the control socket";
     if (pthread_create(&s->thread, NULL, control_thread, s) != 0)
         return "cannot start the control thread";

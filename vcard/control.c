@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "card.h"
 #include "wipe.h"
@@ -139,4 +143,40 @@ void nb_ctl_status(const nb_vcard *card, int inserted, int connected, unsigned l
              "new_pin_required=%d apdus=%lu%s%s\n",
              inserted, connected, card->state.serial, card->state.pin_tries, card->state.puk_tries,
              card->new_pin_armed, apdus, extra[0] != '\0' ? " " : "", extra);
+}
+
+int nb_ctl_listen(const char *path)
+{
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return -1;
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    /* Only this user may pull the card or type on its keypad. */
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || chmod(path, 0600) != 0 ||
+        listen(fd, 4) != 0) {
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    return fd;
+}
+
+int nb_ctl_key_value(char *line, const char **key, const char **value)
+{
+    line[strcspn(line, "\r\n")] = '\0';
+    if (line[0] == '\0' || line[0] == '#')
+        return 0;
+    char *eq = strchr(line, '=');
+    if (eq == NULL)
+        return -1;
+    *eq = '\0';
+    *key = line;
+    *value = eq + 1;
+    return 1;
 }

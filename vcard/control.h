@@ -73,6 +73,18 @@ int nb_ctl_faults_before(nb_ctl_faults *f, long *wait_ms);
  * now, before its answer leaves. */
 int nb_ctl_faults_after(nb_ctl_faults *f);
 
+/* A control socket at path, for this user only (mode 0600, set right
+ * after bind: umask is the whole process's, and the pinpad reader's runs
+ * inside pcscd), listening; a stale socket file there is replaced.
+ * Returns the descriptor, or -1. */
+int nb_ctl_listen(const char *path);
+
+/* One line of a key=value file (the card's state, the pinpad reader's
+ * configuration), its end of line cut off in place. Returns 0 for a blank
+ * or # line, 1 with *key and *value pointing into the line, -1 for a line
+ * without =. */
+int nb_ctl_key_value(char *line, const char **key, const char **value);
+
 struct nb_vcard_s;
 /* The status line both cards answer: "ok inserted=.. connected=..
  * serial=.. pin_tries=.. puk_tries=.. new_pin_required=.. apdus=.."

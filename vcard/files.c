@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "files.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -172,4 +174,21 @@ void nb_file_directory_entry(nb_card_file f, size_t size, uint8_t security,
     out[3] = (uint8_t)(size >> 8);
     out[4] = (uint8_t)size;
     out[5] = security;
+}
+
+uint8_t *nb_file_read_cert(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rbe");
+    if (f == NULL)
+        return NULL;
+    uint8_t *buf = malloc(NB_CERT_MAX);
+    size_t n = buf != NULL ? fread(buf, 1, NB_CERT_MAX, f) : 0;
+    int too_big = fgetc(f) != EOF;
+    fclose(f);
+    if (buf == NULL || too_big) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
 }

@@ -60,4 +60,9 @@ void nb_file_directory_entry(nb_card_file f, size_t size, uint8_t security,
  * the PIN bits (0x40 a wrong PIN once, 0x80 the last try). */
 uint8_t nb_file_security(nb_card_file f);
 
+/* The card's certificate (EF.CERT) from a DER file of at most
+ * NB_CERT_MAX bytes, malloc'd; NULL when it cannot be read or is larger. */
+#define NB_CERT_MAX 16384
+uint8_t *nb_file_read_cert(const char *path, size_t *len);
+
 #endif

@@ -17,6 +17,7 @@
 #include "apdu.h"
 #include "card.h"
 #include "control.h"
+#include "files.h"
 #include "hex.h"
 #include "profile.h"
 #include "state.h"
@@ -144,45 +145,6 @@ static void control_command(vcard *v, int fd, char *line)
     nb_wipe(&cmd, sizeof(cmd));
     ssize_t ignored = write(fd, reply, strlen(reply));
     (void)ignored;
-}
-
-static int open_control(const char *path)
-{
-    struct sockaddr_un addr;
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(addr.sun_path))
-        return -1;
-    memcpy(addr.sun_path, path, strlen(path) + 1);
-    unlink(path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    mode_t old = umask(0077); /* only this user may pull the card */
-    int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-    umask(old);
-    if (rc != 0 || listen(fd, 4) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    uint8_t *buf = malloc(16384);
-    size_t n = buf != NULL ? fread(buf, 1, 16384, f) : 0;
-    int too_big = fgetc(f) != EOF;
-    fclose(f);
-    if (buf == NULL || too_big) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
 }
 
 static void usage(void)
@@ -342,7 +304,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (cert_path != NULL) {
-        v.cert = read_file(cert_path, &v.card.cert_len);
+        v.cert = nb_file_read_cert(cert_path, &v.card.cert_len);
         if (v.cert == NULL) {
             fprintf(stderr, "nesbridge-vcard: cannot read certificate %s (max 16 KiB)\n", cert_path);
             return 1;
@@ -352,7 +314,7 @@ int main(int argc, char **argv)
     v.card.save = save_state;
     v.card.save_arg = (void *)v.state_path;
     nb_vcard_power(&v.card);
-    if (v.control_path != NULL && (v.listen_fd = open_control(v.control_path)) < 0) {
+    if (v.control_path != NULL && (v.listen_fd = nb_ctl_listen(v.control_path)) < 0) {
         fprintf(stderr, "nesbridge-vcard: cannot listen on %s\n", v.control_path);
         return 1;
     }

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "card.h"
-
+#include "control.h"
 #include "hex.h"
 #include "wipe.h"
 
@@ -46,16 +46,12 @@ int nb_state_load(const char *path, nb_card_state *st)
     unsigned seen = 0, flag = 0;
     int rc = 0;
     while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-        line[strcspn(line, "\r\n")] = '\0';
-        char *eq = strchr(line, '=');
-        if (line[0] == '\0' || line[0] == '#')
+        const char *key = NULL, *value = NULL;
+        int kind = nb_ctl_key_value(line, &key, &value);
+        if (kind <= 0) {
+            rc = kind;
             continue;
-        if (eq == NULL) {
-            rc = -1;
-            break;
         }
-        *eq = '\0';
-        const char *key = line, *value = eq + 1;
         if (strcmp(key, "serial") == 0 && strlen(value) >= 1 && strlen(value) <= NB_SERIAL_MAX) {
             memcpy(st->serial, value, strlen(value) + 1);
             seen |= 1;
