@@ -5,7 +5,11 @@
  * Node standard library only. Data (users, demo authority key, audit log)
  * lives in site/data, made by site/seed.js. Which parts are the reference
  * an authority may copy and which are stand-ins: docs/authority.md.
- *   PORT (8443), SITE_DATA (site/data), NB_SITE_TEST=1 (test hooks),
+ *   PORT (8443), SITE_DATA (site/data), NB_SITE_TEST=1 (test hooks; demo
+ *     mode only),
+ *   SITE_MAX_SESSIONS (50000), SITE_MAX_TRACKED (100000): how many
+ *     sessions, and how many addresses or accounts with failed logins,
+ *     are kept at most,
  *   SITE_DEMO=1: demo mode, with /demo/sms, /demo/mail and a readable
  *     captcha, and a banner on every page that says so;
  *   SIGNER=pem (DATA/authority.key, default) or SIGNER=pkcs11: signs
@@ -30,6 +34,19 @@ const SMS_LIFETIME_S = 300;
 const WINDOW_MS = 15 * 60 * 1000;
 const MAX_FAILURES_PER_IP = 5;
 const MAX_FAILURES_PER_ACCOUNT = 10;
+const SESSION_IDLE_MS = 30 * 60 * 1000;
+const SESSION_MAX_MS = 2 * 3600 * 1000; /* after the last new id, however busy */
+const MAX_SESSIONS = Number(process.env.SITE_MAX_SESSIONS || 50000);
+const MAX_TRACKED = Number(process.env.SITE_MAX_TRACKED || 100000);
+/* The session cookie: __Host- makes browsers take it only with Secure,
+ * Path=/ and no Domain, so that no other host (a sibling subdomain) can
+ * set or shadow it. */
+const COOKIE = "__Host-nbsid";
+
+if (TEST && !DEMO) {
+  console.error("site: NB_SITE_TEST=1 (test hooks: the clock moved by anyone) needs demo mode (SITE_DEMO=1)");
+  process.exit(2);
+}
 
 /* The demo's clock; tests move it forward instead of sleeping. */
 let clockOffset = 0;
@@ -40,7 +57,7 @@ const signScript = makeSigner(process.env.SIGNER || "pem");
 const masterKey = Buffer.from(fs.readFileSync(path.join(DATA, "master.hex"), "utf8").trim(), "hex");
 const sessions = new Map();
 const loginFailures = new Map(); /* ip -> [times] */
-const accountFailures = new Map(); /* account (T.C. number, or the ID typed) -> [times] */
+const accountFailures = new Map(); /* account (a well-formed T.C. or passport number) -> [times] */
 const outbox = { sms: [], mail: [] };
 const resetTokens = new Map();
 
@@ -118,21 +135,50 @@ function parseCookies(req) {
   return out;
 }
 
-function getSession(req, res) {
-  const sid = parseCookies(req).nbsid;
-  let s = sid && sessions.get(sid);
-  if (!s || now() - s.touched > 30 * 60 * 1000) {
-    const id = crypto.randomBytes(24).toString("hex");
-    s = { id, csrf: crypto.randomBytes(24).toString("hex"), lang: "tr", state: "anonymous", touched: now() };
-    sessions.set(id, s);
-    setSessionCookie(res, id);
+const expired = (s) => now() - s.touched > SESSION_IDLE_MS || now() - s.created > SESSION_MAX_MS;
+
+/* The request's session; without a live one, a new one that is not kept
+ * (no id, no cookie) unless keepSession is called: pages that need
+ * nothing of a session store nothing. The map is kept in order of use, the
+ * least recently used first. */
+function getSession(req) {
+  const sid = parseCookies(req)[COOKIE];
+  const s = sid && sessions.get(sid);
+  if (s) sessions.delete(sid);
+  if (s && !expired(s)) {
+    s.touched = now();
+    sessions.set(sid, s);
+    return s;
   }
-  s.touched = now();
-  return s;
+  return { id: null, csrf: crypto.randomBytes(24).toString("hex"), lang: "tr", state: "anonymous",
+    touched: now(), created: now() };
+}
+
+/* Stores a new session and sets its cookie. At MAX_SESSIONS the least
+ * recently used anonymous session makes room; when every session is
+ * logged in, false (the caller answers 503). */
+function keepSession(s, res) {
+  if (s.id) return true;
+  if (sessions.size >= MAX_SESSIONS) {
+    let victim = null, looked = 0;
+    for (const [id, other] of sessions) {
+      if (other.state === "anonymous" || expired(other)) {
+        victim = id;
+        break;
+      }
+      if (++looked >= 1000) break;
+    }
+    if (victim === null) return false;
+    sessions.delete(victim);
+  }
+  s.id = crypto.randomBytes(24).toString("hex");
+  sessions.set(s.id, s);
+  setSessionCookie(res, s.id);
+  return true;
 }
 
 function setSessionCookie(res, id) {
-  res.setHeader("Set-Cookie", `nbsid=${id}; HttpOnly; Secure; SameSite=Strict; Path=/`);
+  res.setHeader("Set-Cookie", `${COOKIE}=${id}; HttpOnly; Secure; SameSite=Strict; Path=/`);
 }
 
 /* A new session id whenever the session's privilege changes (password
@@ -142,6 +188,7 @@ function rotateSession(s, res) {
   sessions.delete(s.id);
   s.id = crypto.randomBytes(24).toString("hex");
   s.csrf = crypto.randomBytes(24).toString("hex");
+  s.created = now();
   sessions.set(s.id, s);
   setSessionCookie(res, s.id);
 }
@@ -277,17 +324,34 @@ function captchaSvg(text) {
 /* ---- routes ---- */
 
 /* Failed logins are counted per address and per account (a T.C. number,
- * or the ID as typed when nobody holds it), over the last 15 minutes. */
+ * or a well-formed ID nobody holds), over the last 15 minutes. Reading
+ * stores nothing; at MAX_TRACKED keys the one whose last failure is the
+ * oldest is forgotten. */
 function recentFailures(map, key) {
-  const recent = (map.get(key) || []).filter((t) => now() - t < WINDOW_MS);
-  map.set(key, recent);
-  return recent;
+  return (map.get(key) || []).filter((t) => now() - t < WINDOW_MS);
 }
 
-function tooManyLogins(ip, account) {
-  return recentFailures(loginFailures, ip).length >= MAX_FAILURES_PER_IP ||
-    recentFailures(accountFailures, account).length >= MAX_FAILURES_PER_ACCOUNT;
+function recordFailure(map, key) {
+  const recent = recentFailures(map, key);
+  map.delete(key);
+  if (map.size >= MAX_TRACKED) map.delete(map.keys().next().value);
+  recent.push(now());
+  map.set(key, recent);
 }
+
+/* Every minute (and in tests when the clock moves): what has expired goes. */
+function sweep() {
+  for (const [id, s] of sessions) if (expired(s)) sessions.delete(id);
+  for (const map of [loginFailures, accountFailures]) {
+    for (const [key, times] of map) {
+      const recent = times.filter((t) => now() - t < WINDOW_MS);
+      if (recent.length === 0) map.delete(key);
+      else map.set(key, recent);
+    }
+  }
+  for (const [token, entry] of resetTokens) if (entry.expires < now()) resetTokens.delete(token);
+}
+setInterval(sweep, 60 * 1000).unref();
 
 function requireState(s, res, state) {
   if (s.state === state) return true;
@@ -326,17 +390,19 @@ const routes = {
       s.loginError = text;
       redirect(res, "/nes/sifreli");
     };
-    const account = (findUser(id) || { tc: id.toUpperCase() }).tc;
-    if (tooManyLogins(ip, account)) return fail(t.tooMany);
+    if (recentFailures(loginFailures, ip).length >= MAX_FAILURES_PER_IP) return fail(t.tooMany);
     const expected = s.captcha;
     delete s.captcha; /* one guess per picture */
     if (!expected || captcha.toLowerCase() !== expected) return fail(t.badCaptcha);
     if (!validTc(id) && !/^[A-Za-z0-9]{6,9}$/.test(id)) return fail(t.badId);
+    /* Only now, with an ID of at most 11 characters, is it an account. */
+    const account = (findUser(id) || { tc: id.toUpperCase() }).tc;
+    if (recentFailures(accountFailures, account).length >= MAX_FAILURES_PER_ACCOUNT) return fail(t.tooMany);
     if (word.length < 8) return fail(t.shortWord);
     const user = findUser(id);
     if (!user || !crypto.timingSafeEqual(Buffer.from(hashWord(word, user.salt), "hex"), Buffer.from(user.word_hash, "hex"))) {
-      recentFailures(loginFailures, ip).push(now());
-      recentFailures(accountFailures, account).push(now());
+      recordFailure(loginFailures, ip);
+      recordFailure(accountFailures, account);
       audit("login-failed", { id: id.slice(0, 3) + "…", ip });
       return fail(t.badLogin);
     }
@@ -519,6 +585,10 @@ const DEMO_ROUTES = {
 };
 if (DEMO) Object.assign(routes, DEMO_ROUTES);
 
+/* The pages that start a session: the login form (its captcha), the reset
+ * form, the language. Every other route works with the session it finds
+ * or with none. */
+const SESSION_ROUTES = new Set(["GET /nes/sifreli", "GET /nes/sozcuk-yenile", "GET /lang"]);
 const JSON_ROUTES = new Set(["POST /api/unlock/prepare", "POST /api/unlock/result"]);
 
 const STATIC = {
@@ -538,12 +608,20 @@ const server = http.createServer(async (req, res) => {
     }
     if (TEST && req.method === "POST" && url.pathname === "/__test/clock") {
       clockOffset += Number(JSON.parse(await readBody(req, 1024)).advance_seconds || 0) * 1000;
+      sweep();
       return send(res, 200, "application/json", JSON.stringify({ offset_s: clockOffset / 1000 }));
     }
-    const s = getSession(req, res);
+    if (TEST && req.method === "GET" && url.pathname === "/__test/state") {
+      return send(res, 200, "application/json", JSON.stringify({ sessions: sessions.size, login_failures: loginFailures.size,
+        account_failures: accountFailures.size, reset_tokens: resetTokens.size }));
+    }
+    const s = getSession(req);
     const t = s.lang === "en" ? en : tr;
     const handler = routes[req.method + " " + url.pathname];
     if (!handler) return send(res, 404, "text/html; charset=utf-8", page(s, "404", ""));
+    if (SESSION_ROUTES.has(req.method + " " + url.pathname) && !keepSession(s, res)) {
+      return send(res, 503, "text/html; charset=utf-8", page(s, "503", message(t.busy)), { "Retry-After": "60" });
+    }
     let body = null;
     if (req.method === "POST") {
       const raw = await readBody(req, 16384);
@@ -561,7 +639,7 @@ const server = http.createServer(async (req, res) => {
         return send(res, 400, "application/json", JSON.stringify({ error: "bad-request" }));
       }
       const token = isJson ? req.headers["x-csrf-token"] : body.get("csrf");
-      if (!sameSecret(token, s.csrf)) return send(res, 403, "text/html; charset=utf-8", page(s, "403", message(t.csrf)));
+      if (!s.id || !sameSecret(token, s.csrf)) return send(res, 403, "text/html; charset=utf-8", page(s, "403", message(t.csrf)));
     }
     const ip = req.socket.remoteAddress || "?";
     await handler(s, req, res, t, url, body, ip);

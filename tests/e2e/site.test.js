@@ -97,7 +97,7 @@ test("every page carries a strict CSP and an HttpOnly, Secure, SameSite cookie",
   const r = await fetch(stack.origin + "/nes/sifreli");
   assert.match(r.headers.get("content-security-policy"), /default-src 'none'; script-src 'self'/);
   assert.doesNotMatch(r.headers.get("content-security-policy"), /unsafe-inline/);
-  assert.match(r.headers.get("set-cookie"), /^nbsid=[0-9a-f]{48}; HttpOnly; Secure; SameSite=Strict; Path=\/$/);
+  assert.match(r.headers.get("set-cookie"), /^__Host-nbsid=[0-9a-f]{48}; HttpOnly; Secure; SameSite=Strict; Path=\/$/);
   assert.strictEqual(r.headers.get("x-content-type-options"), "nosniff");
 });
 
@@ -362,4 +362,94 @@ test("logout ends the login: neither the old session id nor the new one opens th
   const api = await c.json("/api/unlock/result", await c.csrf("/nes/sifreli"), "{}");
   assert.strictEqual(api.status, 403);
   assert.deepStrictEqual(JSON.parse(await api.text()), { error: "session" });
+});
+
+/* A well-formed T.C. number (both check digits) nobody holds, the n-th. */
+function madeUpTc(n) {
+  const d = String(200000000 + n).split("").map(Number);
+  d.push((((d[0] + d[2] + d[4] + d[6] + d[8]) * 7 - (d[1] + d[3] + d[5] + d[7])) % 10 + 10) % 10);
+  d.push(d.reduce((a, b) => a + b, 0) % 10);
+  return d.join("");
+}
+
+/* A site of its own with small maps: at most 40 sessions, 20 addresses or
+ * accounts with failures; the sizes read from the test hook. */
+async function withBoundedSite(fn) {
+  const dataDir = path.join(H.BUILD, "e2e-site-http-bounded");
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const site = await startStack({ port: 8457, dataDir, test: true, siteEnv: { SITE_MAX_SESSIONS: "40", SITE_MAX_TRACKED: "20" } });
+  const state = async () => JSON.parse(await (await fetch(site.origin + "/__test/state")).text());
+  try {
+    await fn(site, state);
+  } finally {
+    site.stop();
+  }
+}
+
+test("memory stays bounded: cookieless requests store no session, sessions are capped and logged-in ones kept", async () => {
+  await withBoundedSite(async (site, state) => {
+    const holder = client(undefined, site.origin);
+    await fullLogin(holder);
+    const before = (await state()).sessions;
+    for (let i = 0; i < 20; i++) {
+      for (const p of ["/", "/online", "/nes", "/captcha.svg", "/nowhere", "/nes/islemler"]) {
+        const r = await request(site.origin, p, {});
+        assert.strictEqual(r.headers.get("set-cookie"), null, p);
+      }
+    }
+    assert.strictEqual((await state()).sessions, before, "pages that need no session store none");
+    for (let i = 0; i < 100; i++) assert.strictEqual((await request(site.origin, "/nes/sifreli", {})).status, 200);
+    assert.strictEqual((await state()).sessions, 40, "at most SITE_MAX_SESSIONS");
+    assert.strictEqual((await holder.get("/nes/islemler")).status, 200, "the least recently used anonymous ones made room");
+  });
+});
+
+test("memory stays bounded: an ID is an account only once well-formed; failure lists are capped and swept with expired sessions and links", async () => {
+  await withBoundedSite(async (site, state) => {
+    const c = client(undefined, site.origin);
+    for (let i = 0; i < 30; i++) {
+      assert.strictEqual(await loginAttempt(c, "X".repeat(8000) + i, "yanlis-sozcuk"),
+        "Geçerli bir T.C. Kimlik Numarası ya da Pasaport Numarası giriniz.");
+      assert.strictEqual(await loginAttempt(c, "Y".repeat(8000) + i, "yanlis-sozcuk", false), "Resimdeki yazı hatalı girildi.");
+    }
+    assert.strictEqual((await state()).account_failures, 0, "a long made-up ID is nobody's account");
+    /* 30 made-up, well-formed numbers, five from each of six addresses. */
+    for (let a = 0; a < 6; a++) {
+      const from = client(`127.0.1.${a + 1}`, site.origin);
+      for (let i = 0; i < 5; i++) {
+        assert.strictEqual(await loginAttempt(from, madeUpTc(a * 5 + i), "yanlis-sozcuk"), "Kimlik numarası ya da güvenlik sözcüğü hatalı.");
+      }
+    }
+    await c.post("/nes/sozcuk-unuttum", { csrf: await c.csrf("/nes/sifreli"), id: "10000000146" });
+    const full = await state();
+    assert.strictEqual(full.account_failures, 20, "at most SITE_MAX_TRACKED accounts");
+    assert.strictEqual(full.login_failures, 6);
+    assert.strictEqual(full.reset_tokens, 1);
+    assert.ok(full.sessions >= 7);
+    await site.advanceClock(61 * 60);
+    assert.deepStrictEqual(await state(), { sessions: 0, login_failures: 0, account_failures: 0, reset_tokens: 0 });
+  });
+});
+
+test("a session ends 2 hours after its last new id, however busy", async () => {
+  await withBoundedSite(async (site) => {
+    const c = client(undefined, site.origin);
+    await fullLogin(c);
+    for (let minutes = 25; minutes < 120; minutes += 25) {
+      await site.advanceClock(25 * 60);
+      assert.strictEqual((await c.get("/nes/islemler")).status, 200, minutes + " min");
+    }
+    await site.advanceClock(25 * 60);
+    const r = await c.get("/nes/islemler");
+    assert.strictEqual(r.status, 303);
+    assert.match(r.headers.get("location"), /\/nes\/sifreli/);
+  });
+});
+
+test("the test hooks refuse to start outside demo mode", () => {
+  const { spawnSync } = require("child_process");
+  const r = spawnSync("node", [path.join(H.ROOT, "site", "server.js")], { timeout: 5000, encoding: "utf8",
+    env: Object.assign({}, process.env, { PORT: "8458", SITE_DATA: path.join(H.BUILD, "e2e-site-http"), NB_SITE_TEST: "1", SITE_DEMO: "" }) });
+  assert.strictEqual(r.status, 2, r.stderr);
+  assert.match(r.stderr, /NB_SITE_TEST=1 .* needs demo mode/);
 });
