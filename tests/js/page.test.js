@@ -58,6 +58,15 @@ const fail = (code) => ({ ok: false, error: { code, message: code } });
 const HELLO = ok({ protocol: 1, host_version: "t", features: [] });
 const codeOf = (p) => p.then(() => "resolved", (e) => e.code || String(e));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/* Waits until cond() holds, at most 5 s: on a loaded machine a step takes
+ * longer than any fixed sleep. */
+async function until(cond, what) {
+  const end = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("never happened: " + what);
+    await sleep(5);
+  }
+}
 /* Objects made in the library's realm, compared as plain data. */
 const plain = async (p) => JSON.parse(JSON.stringify(await p));
 
@@ -75,7 +84,7 @@ test("every call has a deadline: a default per command, or the caller's; then ti
     NB.request("run-script", { handle: 1 }, { ask_pin: {} }), NB.request("run-script", { handle: 1, pinpad: true }),
     NB.request("run-script", { handle: 1 })];
   for (const p of started) p.catch(() => {});
-  await sleep(20);
+  await until(() => defaults.delays.filter((d) => d !== 1000).length >= 7, "seven deadlines set");
   assert.deepStrictEqual(defaults.delays.filter((d) => d !== 1000).sort((a, b) => a - b),
     [15000, 15000, 20000, 45000, 120000, 180000, 600000]);
   assert.strictEqual(await codeOf(NB.transmit(1, "00", { timeoutMs: -1 })), "TypeError: timeoutMs must be a positive number or Infinity");
@@ -85,14 +94,14 @@ test("a wait that times out or is aborted is cancelled in the host; an aborted s
   const world = load((r) => (r.cmd === "hello" ? HELLO : r.cmd === "cancel" ? ok({ cancelled: true }) : undefined));
   assert.strictEqual(await codeOf(world.NB.request("wait-for-change", { readers: {}, timeout_ms: 100000 }, undefined,
     { timeoutMs: 60 })), "timeout");
-  await sleep(20);
+  await until(() => world.cmds().length >= 3, "the wait cancelled");
   assert.deepStrictEqual(world.cmds(), ["hello", "wait-for-change", "cancel"]);
   const controller = new AbortController();
   const begun = world.NB.beginTransaction(3, { signal: controller.signal });
-  await sleep(20);
+  await until(() => world.cmds().includes("begin-transaction"), "begin-transaction sent");
   controller.abort();
   assert.strictEqual(await codeOf(begun), "system-cancelled");
-  await sleep(20);
+  await until(() => world.cmds().length >= 5, "the transaction wait cancelled");
   assert.deepStrictEqual(world.cmds().slice(3), ["begin-transaction", "cancel"]);
   assert.strictEqual(await codeOf(world.NB.status(3, { signal: controller.signal })), "system-cancelled");
   await sleep(20);
@@ -100,7 +109,7 @@ test("a wait that times out or is aborted is cancelled in the host; an aborted s
   /* A run-script whose PIN window is still open: cancel closes it. */
   const run = world.NB.runScript(3, { script: "", signature: "", key_id: "" }, { askPin: true, timeoutMs: 40 });
   assert.strictEqual(await codeOf(run), "timeout");
-  await sleep(20);
+  await until(() => world.cmds().length >= 7, "the PIN window cancelled");
   assert.deepStrictEqual(world.cmds().slice(5), ["run-script", "cancel"]);
   /* A late reply to a call given up is dropped. */
   world.answer(world.requests[5].id, ok({ completed: true }));
@@ -184,7 +193,7 @@ test("waitForCard: only the cards the page wants; all of them in cards; other re
   });
   const akis = (r) => /55454B4145|414B4953/.test(world.NB.historicalBytes(r.atr));
   const waiting = world.NB.waitForCard({ filter: akis });
-  await sleep(50);
+  await until(() => waits === 2, "a second wait");
   assert.strictEqual(waits, 2, "it looked again after system-cancelled");
   readers = [reader("Yubico YubiKey", yubikey), reader("R0", VIRTUAL_ATR), reader("R1", AKIS_V1)];
   const second = world.requests.filter((r) => r.cmd === "wait-for-change")[1];
@@ -205,14 +214,14 @@ test("waitForCard: its own timeout, its signal, and a host that goes away", asyn
   const w2 = load(host);
   const controller = new AbortController();
   const waiting = w2.NB.waitForCard({ signal: controller.signal });
-  await sleep(30);
+  await until(() => w2.cmds().includes("wait-for-change"), "the wait sent");
   controller.abort();
   assert.strictEqual(await codeOf(waiting), "system-cancelled");
-  await sleep(20);
+  await until(() => w2.cmds().at(-1) === "cancel", "cancel sent");
   assert.strictEqual(w2.cmds().at(-1), "cancel", "the host's wait is ended");
   const w3 = load(host);
   const killed = w3.NB.waitForCard();
-  await sleep(30);
+  await until(() => w3.requests.some((r) => r.cmd === "wait-for-change"), "the wait sent");
   w3.answer(w3.requests.find((r) => r.cmd === "wait-for-change").id, fail("native-disconnected"));
   assert.strictEqual(await codeOf(killed), "native-disconnected");
 });
