@@ -10,6 +10,9 @@
  *   SITE_MAX_SESSIONS (50000), SITE_MAX_TRACKED (100000): how many
  *     sessions, and how many addresses or accounts with failed logins,
  *     are kept at most,
+ *   SITE_TRUSTED_PROXY: the address(es), comma-separated, of the TLS proxy
+ *     in front; from it, and only from it, the right-most entry of
+ *     X-Forwarded-For is the client's address,
  *   SITE_DEMO=1: demo mode, with /demo/sms, /demo/mail and a readable
  *     captcha, and a banner on every page that says so;
  *   SIGNER=pem (DATA/authority.key, default) or SIGNER=pkcs11: signs
@@ -21,6 +24,7 @@
 const crypto = require("crypto");
 const fs = require("fs");
 const http = require("http");
+const net = require("net");
 const path = require("path");
 const { tr, en } = require("./i18n");
 const authority = require("./authority");
@@ -34,6 +38,9 @@ const SMS_LIFETIME_S = 300;
 const WINDOW_MS = 15 * 60 * 1000;
 const MAX_FAILURES_PER_IP = 5;
 const MAX_FAILURES_PER_ACCOUNT = 10;
+const RESET_WINDOW_MS = 3600 * 1000;
+const MAX_RESETS_PER_ACCOUNT = 3;
+const MAX_RESETS_PER_IP = 10;
 const SESSION_IDLE_MS = 30 * 60 * 1000;
 const SESSION_MAX_MS = 2 * 3600 * 1000; /* after the last new id, however busy */
 const MAX_SESSIONS = Number(process.env.SITE_MAX_SESSIONS || 50000);
@@ -60,6 +67,9 @@ const loginFailures = new Map(); /* ip -> [times] */
 const accountFailures = new Map(); /* account (a well-formed T.C. or passport number) -> [times] */
 const outbox = { sms: [], mail: [] };
 const resetTokens = new Map();
+const resetsSent = new Map(); /* account -> [times] */
+const resetsAsked = new Map(); /* ip -> [times] */
+const TRUSTED_PROXIES = (process.env.SITE_TRUSTED_PROXY || "").split(",").map((a) => a.trim()).filter(Boolean);
 
 /* The script signer: the PEM key here, or a key that never leaves a
  * PKCS#11 token, through nesbridge-sign. Both resolve to the signed script
@@ -106,8 +116,25 @@ function validTc(tc) {
   return d.slice(0, 10).reduce((a, b) => a + b, 0) % 10 === d[10];
 }
 
+let scryptCalls = 0; /* for the tests */
 function hashWord(word, salt) {
+  scryptCalls++;
   return crypto.scryptSync(word, Buffer.from(salt, "hex"), 32).toString("hex");
+}
+
+/* Hashed against when nobody holds the ID: a login takes as long either way. */
+const NOBODY = { salt: crypto.randomBytes(16).toString("hex"), word_hash: crypto.randomBytes(32).toString("hex") };
+
+const bareAddress = (a) => a.startsWith("::ffff:") ? a.slice(7) : a;
+
+/* The client's address: the peer's, or behind the trusted proxy the last
+ * address it put in X-Forwarded-For (the entries before it are the
+ * client's word, worth nothing). The header from anyone else is ignored. */
+function clientAddress(req) {
+  const peer = bareAddress(req.socket.remoteAddress || "?");
+  if (!TRUSTED_PROXIES.includes(peer)) return peer;
+  const forwarded = String(req.headers["x-forwarded-for"] || "").split(",").map((a) => a.trim()).filter(Boolean).pop();
+  return forwarded && net.isIP(bareAddress(forwarded)) ? bareAddress(forwarded) : peer;
 }
 
 function findUser(id) {
@@ -327,12 +354,12 @@ function captchaSvg(text) {
  * or a well-formed ID nobody holds), over the last 15 minutes. Reading
  * stores nothing; at MAX_TRACKED keys the one whose last failure is the
  * oldest is forgotten. */
-function recentFailures(map, key) {
-  return (map.get(key) || []).filter((t) => now() - t < WINDOW_MS);
+function recentFailures(map, key, windowMs) {
+  return (map.get(key) || []).filter((t) => now() - t < (windowMs || WINDOW_MS));
 }
 
-function recordFailure(map, key) {
-  const recent = recentFailures(map, key);
+function recordFailure(map, key, windowMs) {
+  const recent = recentFailures(map, key, windowMs);
   map.delete(key);
   if (map.size >= MAX_TRACKED) map.delete(map.keys().next().value);
   recent.push(now());
@@ -342,9 +369,10 @@ function recordFailure(map, key) {
 /* Every minute (and in tests when the clock moves): what has expired goes. */
 function sweep() {
   for (const [id, s] of sessions) if (expired(s)) sessions.delete(id);
-  for (const map of [loginFailures, accountFailures]) {
+  for (const [map, windowMs] of [[loginFailures, WINDOW_MS], [accountFailures, WINDOW_MS],
+    [resetsSent, RESET_WINDOW_MS], [resetsAsked, RESET_WINDOW_MS]]) {
     for (const [key, times] of map) {
-      const recent = times.filter((t) => now() - t < WINDOW_MS);
+      const recent = times.filter((t) => now() - t < windowMs);
       if (recent.length === 0) map.delete(key);
       else map.set(key, recent);
     }
@@ -352,6 +380,25 @@ function sweep() {
   for (const [token, entry] of resetTokens) if (entry.expires < now()) resetTokens.delete(token);
 }
 setInterval(sweep, 60 * 1000).unref();
+
+function sendResetLink(id, ip) {
+  /* At most 10 requests an hour from an address, 3 links an hour for an
+   * account (any well-formed ID); a new link voids the earlier ones. */
+  const fromIp = recentFailures(resetsAsked, ip, RESET_WINDOW_MS);
+  recordFailure(resetsAsked, ip, RESET_WINDOW_MS);
+  if (!validTc(id) && !/^[A-Za-z0-9]{6,9}$/.test(id)) return;
+  const user = findUser(id);
+  const account = (user || { tc: id.toUpperCase() }).tc;
+  const limited = fromIp.length >= MAX_RESETS_PER_IP || recentFailures(resetsSent, account, RESET_WINDOW_MS).length >= MAX_RESETS_PER_ACCOUNT;
+  if (!limited) recordFailure(resetsSent, account, RESET_WINDOW_MS);
+  if (!user) return;
+  if (limited) return audit("word-reset-limited", { user: user.tc.slice(0, 3) + "…", ip });
+  for (const [old, other] of resetTokens) if (other.tc === user.tc) resetTokens.delete(old);
+  const token = crypto.randomBytes(24).toString("hex");
+  resetTokens.set(token, { tc: user.tc, expires: now() + RESET_WINDOW_MS });
+  deliver("mail", user.email, `/nes/sozcuk-yenile?t=${token}`);
+  audit("word-reset-sent", { user: user.tc.slice(0, 3) + "…", ip });
+}
 
 function requireState(s, res, state) {
   if (s.state === state) return true;
@@ -400,7 +447,9 @@ const routes = {
     if (recentFailures(accountFailures, account).length >= MAX_FAILURES_PER_ACCOUNT) return fail(t.tooMany);
     if (word.length < 8) return fail(t.shortWord);
     const user = findUser(id);
-    if (!user || !crypto.timingSafeEqual(Buffer.from(hashWord(word, user.salt), "hex"), Buffer.from(user.word_hash, "hex"))) {
+    const record = user || NOBODY;
+    const match = crypto.timingSafeEqual(Buffer.from(hashWord(word, record.salt), "hex"), Buffer.from(record.word_hash, "hex"));
+    if (!user || !match) {
       recordFailure(loginFailures, ip);
       recordFailure(accountFailures, account);
       audit("login-failed", { id: id.slice(0, 3) + "…", ip });
@@ -412,16 +461,18 @@ const routes = {
     audit("login-password-ok", { user: user.tc.slice(0, 3) + "…", ip });
     redirect(res, "/nes/sms-onay");
   },
-  "POST /nes/sozcuk-unuttum": (s, req, res, t, url, body) => {
-    /* The same answer whether or not the ID is known: nothing to probe. */
-    const user = findUser((body.get("id") || "").trim());
-    if (user) {
-      const token = crypto.randomBytes(24).toString("hex");
-      resetTokens.set(token, { tc: user.tc, expires: now() + 3600 * 1000 });
-      deliver("mail", user.email, `/nes/sozcuk-yenile?t=${token}`);
-      audit("word-reset-sent", { user: user.tc.slice(0, 3) + "…" });
-    }
+  "POST /nes/sozcuk-unuttum": (s, req, res, t, url, body, ip) => {
+    /* The same answer, at once, whether or not the ID is known, limited or
+     * not: nothing to probe. The link is made and sent after the answer. */
+    const id = (body.get("id") || "").trim();
     redirect(res, "/nes/sifreli?m=reset");
+    setImmediate(() => {
+      try {
+        sendResetLink(id, ip);
+      } catch (e) {
+        console.error("site: reset link: " + e.message);
+      }
+    });
   },
   "GET /nes/sozcuk-yenile": (s, req, res, t, url) => {
     const token = url.searchParams.get("t") || "";
@@ -613,7 +664,8 @@ const server = http.createServer(async (req, res) => {
     }
     if (TEST && req.method === "GET" && url.pathname === "/__test/state") {
       return send(res, 200, "application/json", JSON.stringify({ sessions: sessions.size, login_failures: loginFailures.size,
-        account_failures: accountFailures.size, reset_tokens: resetTokens.size }));
+        account_failures: accountFailures.size, reset_tokens: resetTokens.size, resets_sent: resetsSent.size,
+        resets_asked: resetsAsked.size, scrypt_calls: scryptCalls }));
     }
     const s = getSession(req);
     const t = s.lang === "en" ? en : tr;
@@ -641,7 +693,7 @@ const server = http.createServer(async (req, res) => {
       const token = isJson ? req.headers["x-csrf-token"] : body.get("csrf");
       if (!s.id || !sameSecret(token, s.csrf)) return send(res, 403, "text/html; charset=utf-8", page(s, "403", message(t.csrf)));
     }
-    const ip = req.socket.remoteAddress || "?";
+    const ip = clientAddress(req);
     await handler(s, req, res, t, url, body, ip);
   } catch (e) {
     send(res, 500, "text/plain", "internal error");

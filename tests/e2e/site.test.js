@@ -15,7 +15,8 @@ const { startStack, captchaText, H } = require("./stack");
 
 let stack;
 before(async () => {
-  stack = await startStack({ port: 8453, dataDir: path.join(H.BUILD, "e2e-site-http"), test: true });
+  stack = await startStack({ port: 8453, dataDir: path.join(H.BUILD, "e2e-site-http"), test: true,
+    siteEnv: { SITE_TRUSTED_PROXY: "127.0.0.9" } });
 });
 after(() => stack.stop());
 
@@ -38,13 +39,14 @@ function request(origin, p, { method, headers, body, from }) {
   });
 }
 
-/* A tiny cookie-keeping client, from 127.0.0.1 or another loopback address. */
-function client(from, origin) {
+/* A tiny cookie-keeping client, from 127.0.0.1 or another loopback
+ * address; always: headers sent with every request. */
+function client(from, origin, always) {
   let cookie = "";
   const go = async (p, opts) => {
     const o = opts || {};
     const r = await request(origin || stack.origin, p, Object.assign({}, o, { from,
-      headers: Object.assign({ cookie }, o.headers || {}) }));
+      headers: Object.assign({ cookie }, always || {}, o.headers || {}) }));
     const set = r.headers.get("set-cookie");
     if (set) cookie = set.split(";")[0];
     return r;
@@ -248,6 +250,8 @@ test("outside demo mode: no outboxes, no readable captcha, no banner; codes go t
     assert.match(svg, /<path d="M[0-9. L]+/);
     await c.post("/nes/sozcuk-unuttum", { csrf: await c.csrf("/nes/sifreli"), id: "10000000146" });
     const spool = path.join(dataDir, "spool", "mail");
+    /* The link is made just after the answer. */
+    for (let i = 0; i < 100 && !fs.existsSync(spool); i++) await new Promise((r) => setTimeout(r, 10));
     const files = fs.readdirSync(spool);
     assert.strictEqual(files.length, 1);
     assert.strictEqual(fs.statSync(path.join(spool, files[0])).mode & 0o777, 0o600);
@@ -427,7 +431,9 @@ test("memory stays bounded: an ID is an account only once well-formed; failure l
     assert.strictEqual(full.reset_tokens, 1);
     assert.ok(full.sessions >= 7);
     await site.advanceClock(61 * 60);
-    assert.deepStrictEqual(await state(), { sessions: 0, login_failures: 0, account_failures: 0, reset_tokens: 0 });
+    const swept = await state();
+    assert.deepStrictEqual([swept.sessions, swept.login_failures, swept.account_failures, swept.reset_tokens, swept.resets_sent,
+      swept.resets_asked], [0, 0, 0, 0, 0, 0]);
   });
 });
 
@@ -452,4 +458,71 @@ test("the test hooks refuse to start outside demo mode", () => {
     env: Object.assign({}, process.env, { PORT: "8458", SITE_DATA: path.join(H.BUILD, "e2e-site-http"), NB_SITE_TEST: "1", SITE_DEMO: "" }) });
   assert.strictEqual(r.status, 2, r.stderr);
   assert.match(r.stderr, /NB_SITE_TEST=1 .* needs demo mode/);
+});
+
+/* The audit lines written while fn ran. */
+async function auditDuring(fn) {
+  const file = path.join(H.BUILD, "e2e-site-http", "audit.log");
+  const start = fs.statSync(file).size;
+  await fn();
+  return fs.readFileSync(file).subarray(start).toString("utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+test("behind the trusted proxy (SITE_TRUSTED_PROXY) the client is X-Forwarded-For's last entry; from anyone else the header is ignored", async () => {
+  await stack.advanceClock(16 * 60);
+  const proxied = client("127.0.0.9", undefined, { "x-forwarded-for": "198.51.100.7, 203.0.113.5" });
+  const direct = client("127.0.0.10", undefined, { "x-forwarded-for": "203.0.113.6" });
+  const lines = await auditDuring(async () => {
+    assert.strictEqual(await loginAttempt(proxied, madeUpTc(900), "yanlis-sozcuk"), "Kimlik numarası ya da güvenlik sözcüğü hatalı.");
+    assert.strictEqual(await loginAttempt(direct, madeUpTc(901), "yanlis-sozcuk"), "Kimlik numarası ya da güvenlik sözcüğü hatalı.");
+  });
+  assert.deepStrictEqual(lines.filter((e) => e.event === "login-failed").map((e) => e.ip), ["203.0.113.5", "127.0.0.10"]);
+  /* The per-address limit is per client, not one for everyone behind the proxy. */
+  for (let i = 1; i < 5; i++) await loginAttempt(proxied, madeUpTc(910 + i), "yanlis-sozcuk");
+  assert.strictEqual(await loginAttempt(proxied, madeUpTc(920), "yanlis-sozcuk"),
+    "Çok fazla hatalı deneme yapıldı. Lütfen 15 dakika sonra tekrar deneyiniz.");
+  const other = client("127.0.0.9", undefined, { "x-forwarded-for": "203.0.113.8" });
+  assert.strictEqual(await loginAttempt(other, madeUpTc(921), "yanlis-sozcuk"), "Kimlik numarası ya da güvenlik sözcüğü hatalı.");
+});
+
+test("reset links are limited per account and per address; a new link voids the earlier ones", async () => {
+  await stack.advanceClock(61 * 60);
+  const mails = async (to) => ((await (await fetch(stack.origin + "/demo/mail")).text()).match(/<li>[^<]*→ ([^:]+):/g) || [])
+    .filter((m) => m.includes(to)).length;
+  const links = async () => Array.from((await (await fetch(stack.origin + "/demo/mail")).text())
+    .matchAll(/href="(\/nes\/sozcuk-yenile\?t=[0-9a-f]+)"/g), (m) => m[1]);
+  const ask = async (c, id) => {
+    const r = await c.post("/nes/sozcuk-unuttum", { csrf: await c.csrf("/nes/sifreli"), id });
+    assert.strictEqual(r.headers.get("location"), "/nes/sifreli?m=reset", "always the same answer");
+  };
+  /* Per account: 3 links an hour, from any address. */
+  const before = await mails("demo.kullanici@example.org");
+  const first = client("127.0.2.1");
+  await ask(first, "10000000146");
+  const firstLink = (await links())[0];
+  await ask(first, "10000000146");
+  await ask(client("127.0.2.2"), "U12345678");
+  await ask(client("127.0.2.3"), "10000000146");
+  assert.strictEqual(await mails("demo.kullanici@example.org"), before + 3);
+  assert.strictEqual((await first.get(firstLink)).status, 400, "voided by the later ones");
+  assert.strictEqual((await first.get((await links())[0])).status, 200, "the last one works");
+  /* Per address: 10 requests an hour, whatever the IDs. */
+  const busy = client("127.0.2.4");
+  for (let i = 0; i < 10; i++) await ask(busy, madeUpTc(950 + i));
+  const second = await mails("demo.tustakimi@example.org");
+  await ask(busy, "10000000214");
+  assert.strictEqual(await mails("demo.tustakimi@example.org"), second);
+  await ask(client("127.0.2.5"), "10000000214");
+  assert.strictEqual(await mails("demo.tustakimi@example.org"), second + 1);
+});
+
+test("a login with an ID nobody holds hashes the word as one with a holder's ID does (no timing oracle)", async () => {
+  /* Counted, not timed: a timing test would be flaky. */
+  const scrypt = async () => JSON.parse(await (await fetch(stack.origin + "/__test/state")).text()).scrypt_calls;
+  const c = client("127.0.3.1");
+  for (const id of ["10000000078", "U99999999", "10000000214"]) {
+    const before = await scrypt();
+    assert.strictEqual(await loginAttempt(c, id, "yanlis-sozcuk"), "Kimlik numarası ya da güvenlik sözcüğü hatalı.", id);
+    assert.strictEqual(await scrypt(), before + 1, id);
+  }
 });
