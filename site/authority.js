@@ -130,14 +130,18 @@ function signWithKey(privateKey, script) {
 
 /* Signs a script's bytes with a key that stays in a PKCS#11 token, through
  * nesbridge-sign (the script on its stdin; the PIN from the URI's
- * pin-source or NESBRIDGE_PKCS11_PIN in env, never an argument). Resolves
- * with {script, signature, key_id}; rejects with the tool's exit code and
- * its message. */
-function signWithToken(script, { tool, uri, env, timeoutMs }) {
+ * pin-source or NESBRIDGE_PKCS11_PIN in env, never an argument). The tool
+ * gives up on the token after timeoutSeconds (20 by default; its
+ * NESBRIDGE_SIGN_TIMEOUT) and exits 7; it is killed only 5 s later, if it
+ * has not ended by then. Resolves with {script, signature, key_id};
+ * rejects with the tool's exit code (null when killed) and its message. */
+function signWithToken(script, { tool, uri, env, timeoutSeconds }) {
   const { execFile } = require("child_process");
+  const seconds = timeoutSeconds || 20;
+  const childEnv = Object.assign({}, env || process.env, { NESBRIDGE_SIGN_TIMEOUT: String(seconds) });
   return new Promise((resolve, reject) => {
-    const child = execFile(tool, ["--key", uri, "--in", "-"], { env: env || process.env, timeout: timeoutMs || 30000,
-      maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(tool, ["--key", uri, "--in", "-"], { env: childEnv, timeout: (seconds + 5) * 1000,
+      killSignal: "SIGKILL", maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
         const e = new Error("nesbridge-sign: " + (String(stderr).trim() || err.message));
         e.exitCode = typeof err.code === "number" ? err.code : null;

@@ -18,7 +18,10 @@
  *   SIGNER=pem (DATA/authority.key, default) or SIGNER=pkcs11: signs
  *     through nesbridge-sign (NESBRIDGE_SIGN, default build/nesbridge-sign)
  *     with the key in a token, SIGNER_PKCS11_URI naming it (its PIN from
- *     the URI's pin-source or NESBRIDGE_PKCS11_PIN). */
+ *     the URI's pin-source or NESBRIDGE_PKCS11_PIN), SIGNER_TIMEOUT
+ *     seconds for the token (1 to 600, default 20; passed to the tool as
+ *     its NESBRIDGE_SIGN_TIMEOUT), at most
+ *     SITE_MAX_SIGNING (4) signing at once. */
 "use strict";
 
 const crypto = require("crypto");
@@ -41,6 +44,8 @@ const MAX_FAILURES_PER_ACCOUNT = 10;
 const RESET_WINDOW_MS = 3600 * 1000;
 const MAX_RESETS_PER_ACCOUNT = 3;
 const MAX_RESETS_PER_IP = 10;
+const MAX_UNLOCK_CALLS = 10; /* per session and API call, in 15 min */
+const MAX_SIGNING = Number(process.env.SITE_MAX_SIGNING || 4);
 const SESSION_IDLE_MS = 30 * 60 * 1000;
 const SESSION_MAX_MS = 2 * 3600 * 1000; /* after the last new id, however busy */
 const MAX_SESSIONS = Number(process.env.SITE_MAX_SESSIONS || 50000);
@@ -63,6 +68,11 @@ const users = JSON.parse(fs.readFileSync(path.join(DATA, "users.json"), "utf8"))
 const signScript = makeSigner(process.env.SIGNER || "pem");
 const masterKey = Buffer.from(fs.readFileSync(path.join(DATA, "master.hex"), "utf8").trim(), "hex");
 const sessions = new Map();
+/* Set when the token refused its PIN (nesbridge-sign exit 4) or has it
+ * locked (5): the signer is not called again, and no PIN try is spent,
+ * until an operator has fixed the PIN and restarted the server. */
+let signerHalted = null;
+let signing = 0; /* signatures under way */
 const loginFailures = new Map(); /* ip -> [times] */
 const accountFailures = new Map(); /* account (a well-formed T.C. or passport number) -> [times] */
 const outbox = { sms: [], mail: [] };
@@ -83,7 +93,8 @@ function makeSigner(kind) {
     const uri = process.env.SIGNER_PKCS11_URI;
     if (!uri || !uri.startsWith("pkcs11:")) throw new Error("SIGNER=pkcs11 needs SIGNER_PKCS11_URI=pkcs11:...");
     const tool = process.env.NESBRIDGE_SIGN || path.join(ROOT, "build", "nesbridge-sign");
-    return (script) => authority.signWithToken(script, { tool, uri, env: process.env });
+    const timeoutSeconds = Math.min(600, Math.max(1, Math.floor(Number(process.env.SIGNER_TIMEOUT) || 20)));
+    return (script) => authority.signWithToken(script, { tool, uri, env: process.env, timeoutSeconds });
   }
   throw new Error("SIGNER must be pem or pkcs11");
 }
@@ -350,6 +361,15 @@ function captchaSvg(text) {
 
 /* ---- routes ---- */
 
+/* The unlock API's calls, per session and call, over 15 minutes: false
+ * when there have been MAX_UNLOCK_CALLS already. */
+function unlockCallAllowed(s, kind) {
+  s[kind] = (s[kind] || []).filter((x) => now() - x < WINDOW_MS);
+  if (s[kind].length >= MAX_UNLOCK_CALLS) return false;
+  s[kind].push(now());
+  return true;
+}
+
 /* Failed logins are counted per address and per account (a T.C. number,
  * or a well-formed ID nobody holds), over the last 15 minutes. Reading
  * stores nothing; at MAX_TRACKED keys the one whose last failure is the
@@ -575,6 +595,7 @@ const routes = {
   },
   "POST /api/unlock/prepare": async (s, req, res, t, url, body) => {
     if (s.state !== "authenticated") return send(res, 403, "application/json", JSON.stringify({ error: "session" }));
+    if (!unlockCallAllowed(s, "prepares")) return send(res, 429, "application/json", JSON.stringify({ error: "rate" }), { "Retry-After": "900" });
     const { nonce, challenge, atr, serial } = body;
     const user = users.find((u) => u.tc === s.user);
     if (![nonce, challenge, atr, serial].every((v) => typeof v === "string") || !/^[0-9A-F]{64}$/i.test(nonce) ||
@@ -585,14 +606,30 @@ const routes = {
       audit("unlock-refused", { user: user.tc.slice(0, 3) + "…", serial, reason: "wrong-card" });
       return send(res, 409, "application/json", JSON.stringify({ error: "wrong-card" }));
     }
+    if (signerHalted) {
+      audit("unlock-sign-refused", { user: user.tc.slice(0, 3) + "…", serial, reason: "signer-halted", exit_code: signerHalted.exit_code });
+      return send(res, 503, "application/json", JSON.stringify({ error: "signer" }));
+    }
+    if (signing >= MAX_SIGNING) {
+      return send(res, 503, "application/json", JSON.stringify({ error: "busy" }), { "Retry-After": "10" });
+    }
     const script = authority.unlockScript({ nonce, atr, serial, challenge, master: masterKey, now: now() });
     let signed;
+    signing++;
     try {
       signed = await signScript(script);
     } catch (e) {
-      audit("unlock-sign-failed", { user: user.tc.slice(0, 3) + "…", serial, exit_code: e.exitCode === undefined ? null : e.exitCode });
+      const exitCode = e.exitCode === undefined ? null : e.exitCode;
+      audit("unlock-sign-failed", { user: user.tc.slice(0, 3) + "…", serial, exit_code: exitCode });
       console.error("site: " + e.message);
+      if (exitCode === 4 || exitCode === 5) {
+        signerHalted = { exit_code: exitCode };
+        audit("signer-halted", { exit_code: exitCode });
+        console.error("site: the signer is halted (its PIN was refused or is locked); fix the PIN, then restart the server");
+      }
       return send(res, 503, "application/json", JSON.stringify({ error: "signer" }));
+    } finally {
+      signing--;
     }
     /* What was signed, for whom: never the script's APDUs (its secret
      * steps), only their hash. */
@@ -603,6 +640,7 @@ const routes = {
   },
   "POST /api/unlock/result": (s, req, res, t, url, body) => {
     if (s.state !== "authenticated") return send(res, 403, "application/json", JSON.stringify({ error: "session" }));
+    if (!unlockCallAllowed(s, "results")) return send(res, 429, "application/json", JSON.stringify({ error: "rate" }), { "Retry-After": "900" });
     const code = typeof body.code === "string" ? body.code.slice(0, 40) : "?";
     audit("unlock-result", { user: s.user.slice(0, 3) + "…", completed: body.completed === true, code });
     send(res, 200, "application/json", "{}");

@@ -286,8 +286,11 @@ test("SIGNER=pkcs11: prepare signs through the token; a token that fails answers
     const failed = await c.json("/api/unlock/prepare", token, body);
     assert.strictEqual(failed.status, 503);
     assert.deepStrictEqual(JSON.parse(await failed.text()), { error: "signer" });
+    /* Locked: the signer is not called again. */
+    assert.strictEqual((await c.json("/api/unlock/prepare", token, body)).status, 503);
     const audit = fs.readFileSync(path.join(dataDir, "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     assert.deepStrictEqual(audit.filter((e) => e.event === "unlock-sign-failed").map((e) => e.exit_code), [5]);
+    assert.deepStrictEqual(audit.filter((e) => e.event === "unlock-sign-refused").map((e) => [e.reason, e.exit_code]), [["signer-halted", 5]]);
   } finally {
     signing.stop();
   }
@@ -524,5 +527,96 @@ test("a login with an ID nobody holds hashes the word as one with a holder's ID 
     const before = await scrypt();
     assert.strictEqual(await loginAttempt(c, id, "yanlis-sozcuk"), "Kimlik numarası ya da güvenlik sözcüğü hatalı.", id);
     assert.strictEqual(await scrypt(), before + 1, id);
+  }
+});
+
+const UNLOCK_BODY = JSON.stringify({ nonce: "AB".repeat(32), challenge: "0011223344556677", atr: "3B8801", serial: "NB0000000001" });
+
+test("the unlock API is limited per session: 10 prepares and 10 results in 15 min, then 429", async () => {
+  const c = client("127.0.4.1");
+  await fullLogin(c);
+  const token = await c.csrf("/nes/kilit-cozme");
+  for (let i = 0; i < 10; i++) assert.strictEqual((await c.json("/api/unlock/prepare", token, UNLOCK_BODY)).status, 200, "prepare " + i);
+  const limited = await c.json("/api/unlock/prepare", token, UNLOCK_BODY);
+  assert.strictEqual(limited.status, 429);
+  assert.deepStrictEqual(JSON.parse(await limited.text()), { error: "rate" });
+  const result = JSON.stringify({ completed: false, code: "pin-cancelled" });
+  for (let i = 0; i < 10; i++) assert.strictEqual((await c.json("/api/unlock/result", token, result)).status, 200, "result " + i);
+  assert.strictEqual((await c.json("/api/unlock/result", token, result)).status, 429);
+});
+
+/* A stand-in nesbridge-sign for SIGNER=pkcs11 sites: writes each call's
+ * arguments to CALLS; for --public-key (the seed) prints a placeholder;
+ * otherwise runs the real tool. */
+function signerWrapper(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const wrapper = path.join(dir, "nesbridge-sign"), calls = path.join(dir, "calls");
+  fs.rmSync(calls, { force: true });
+  fs.writeFileSync(wrapper, `#!/bin/sh\necho "$1" >> '${calls}'\n` +
+    `if [ "$1" = --public-key ]; then echo placeholder; exit 0; fi\nexec '${path.join(H.BUILD, "nesbridge-sign")}' "$@"\n`, { mode: 0o755 });
+  return { wrapper, signings: () => (fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").split("\n").filter((l) => l === "--key").length : 0) };
+}
+
+const readAudit = (dataDir) => fs.readFileSync(path.join(dataDir, "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+
+test("SIGNER=pkcs11: after the token refused its PIN the signer is not called again (no PIN try burnt); 503, audited", async () => {
+  const { makeToken } = require("../authority/softhsm");
+  const dataDir = path.join(H.BUILD, "e2e-site-http-pin");
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const tok = makeToken(dataDir + "-hsm");
+  tok.generate("kamusm-2025", "2025", "EC:prime256v1");
+  const wrongPin = path.join(dataDir + "-hsm", "wrong-pin");
+  fs.writeFileSync(wrongPin, "999999\n", { mode: 0o600 });
+  const fake = signerWrapper(dataDir + "-signer");
+  const site = await startStack({ port: 8459, dataDir, test: true, siteEnv: { SOFTHSM2_CONF: tok.env.SOFTHSM2_CONF, SIGNER: "pkcs11",
+    NESBRIDGE_SIGN: fake.wrapper, SIGNER_PKCS11_URI: tok.uri("kamusm-2025", { pin: "file", pinFile: wrongPin }) } });
+  try {
+    const c = client(undefined, site.origin);
+    await fullLogin(c);
+    const token = await c.csrf("/nes/kilit-cozme");
+    for (let i = 0; i < 3; i++) {
+      const r = await c.json("/api/unlock/prepare", token, UNLOCK_BODY);
+      assert.strictEqual(r.status, 503);
+      assert.deepStrictEqual(JSON.parse(await r.text()), { error: "signer" });
+    }
+    assert.strictEqual(fake.signings(), 1, "the signer ran once");
+    const audit = readAudit(dataDir);
+    assert.deepStrictEqual(audit.filter((e) => e.event === "unlock-sign-failed").map((e) => e.exit_code), [4]);
+    assert.deepStrictEqual(audit.filter((e) => e.event === "signer-halted").map((e) => e.exit_code), [4]);
+    assert.deepStrictEqual(audit.filter((e) => e.event === "unlock-sign-refused").map((e) => e.reason), ["signer-halted", "signer-halted"]);
+  } finally {
+    site.stop();
+  }
+});
+
+test("SIGNER=pkcs11: a token that does not answer is the tool's timeout (exit 7, audited), not a kill; one signing at a time with SITE_MAX_SIGNING=1", async () => {
+  const dataDir = path.join(H.BUILD, "e2e-site-http-stuck");
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  /* Loading a FIFO as the module blocks in open() for ever. */
+  const fifo = path.join(dataDir, "stuck-module.so");
+  require("child_process").execFileSync("mkfifo", [fifo]);
+  const fake = signerWrapper(dataDir + "-signer");
+  const site = await startStack({ port: 8460, dataDir, test: true, siteEnv: { SIGNER: "pkcs11", NESBRIDGE_SIGN: fake.wrapper,
+    SIGNER_PKCS11_URI: `pkcs11:token=nbauth;object=kamusm-2025?module-path=${fifo}`, SIGNER_TIMEOUT: "1", SITE_MAX_SIGNING: "1" } });
+  try {
+    const c = client(undefined, site.origin);
+    await fullLogin(c);
+    const token = await c.csrf("/nes/kilit-cozme");
+    const t0 = Date.now();
+    const stuck = c.json("/api/unlock/prepare", token, UNLOCK_BODY);
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await c.json("/api/unlock/prepare", token, UNLOCK_BODY);
+    assert.strictEqual(second.status, 503);
+    assert.deepStrictEqual(JSON.parse(await second.text()), { error: "busy" });
+    const first = await stuck;
+    assert.strictEqual(first.status, 503);
+    assert.ok(Date.now() - t0 < 5000, "the tool's own timeout, before Node's kill");
+    assert.deepStrictEqual(readAudit(dataDir).filter((e) => e.event === "unlock-sign-failed").map((e) => e.exit_code), [7]);
+    /* Not a PIN problem: the signer is tried again. */
+    assert.strictEqual((await c.json("/api/unlock/prepare", token, UNLOCK_BODY)).status, 503);
+    assert.strictEqual(fake.signings(), 2);
+  } finally {
+    site.stop();
   }
 });
