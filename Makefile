@@ -59,7 +59,7 @@ PCSC_OBJ := $(call obj,host,pcsc)
 SUPPORT_OBJS := $(call obj,tests/support,authority)
 
 UNIT_TESTS := frame jsonguard hex apdu policy origin caller config errors protocol dispatch relay log platform \
-              script trust oom watchdog nonce base64 wipe signature crypto_load
+              script trust oom watchdog nonce base64 wipe signature crypto_load ecdsa_der
 CARD_TESTS := sm card control pin_entry
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/check_%) $(CARD_TESTS:%=$(BUILD)/tests/check_%)
 IT_BINS := $(BUILD)/tests/it_host $(BUILD)/tests/it_card $(BUILD)/tests/it_script $(BUILD)/tests/it_pinpad \

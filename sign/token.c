@@ -7,11 +7,11 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ecdsa.h>
 #include <openssl/param_build.h>
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/uri.h>
 
+#include "ecdsa_der.h"
 #include "pin_source.h"
 #include "signature.h"
 #include "wipe.h"
@@ -388,30 +388,6 @@ EVP_PKEY *nb_token_public_key(const nb_token *t)
     return t->public_key;
 }
 
-/* The token's raw r||s (two 32-byte halves) as DER. */
-static int raw_to_der(const uint8_t *raw, size_t raw_len, uint8_t *sig, size_t *sig_len)
-{
-    if (raw_len != 64)
-        return -1;
-    ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(raw, 32, NULL), *s = BN_bin2bn(raw + 32, 32, NULL);
-    int ok = es != NULL && r != NULL && s != NULL && ECDSA_SIG_set0(es, r, s) == 1;
-    if (ok)
-        r = s = NULL; /* es owns them */
-    unsigned char *der = NULL;
-    int n = ok ? i2d_ECDSA_SIG(es, &der) : -1;
-    ok = n > 0 && (size_t)n <= *sig_len;
-    if (ok) {
-        memcpy(sig, der, (size_t)n);
-        *sig_len = (size_t)n;
-    }
-    OPENSSL_free(der);
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(es);
-    return ok ? 0 : -1;
-}
-
 int nb_token_sign(nb_token *t, const uint8_t *data, size_t len, uint8_t *sig, size_t *sig_len)
 {
     unsigned char digest[32];
@@ -438,7 +414,7 @@ int nb_token_sign(nb_token *t, const uint8_t *data, size_t len, uint8_t *sig, si
             memcpy(sig, raw, raw_len);
             *sig_len = raw_len;
         }
-    } else if (raw_to_der(raw, raw_len, sig, sig_len) != 0) {
+    } else if (nb_ecdsa_raw_to_der(raw, raw_len, sig, sig_len) != 0) {
         rc = fail(NB_EXIT_FAILED, "the token's ECDSA signature is not 64 bytes of r||s", CKR_OK);
     }
     if (rc == NB_EXIT_OK && !nb_signature_verify(nb_crypto_direct(), t->public_key, data, len, sig, *sig_len))
