@@ -11,19 +11,48 @@
 
 #include "wipe.h"
 
-/* Copies a PIN without its line end; refuses an empty or long one. */
+/* Copies a PIN without its one line end (LF or CR LF); refuses an empty
+ * or long one, and one with another line end or a NUL in it: a file of
+ * several lines is not a PIN. The message never shows the PIN. */
 static long take(const char *text, size_t n, char *pin, const char *where)
 {
-    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+    if (n > 0 && text[n - 1] == '\n') {
         n--;
-    if (n == 0 || n > NB_PIN_MAX || memchr(text, '\0', n) != NULL) {
-        fprintf(stderr, "nesbridge-sign: the PIN in %s is empty, longer than %d bytes or holds a NUL\n", where,
-                NB_PIN_MAX);
+        if (n > 0 && text[n - 1] == '\r')
+            n--;
+    }
+    if (n == 0 || n > NB_PIN_MAX || memchr(text, '\0', n) != NULL || memchr(text, '\n', n) != NULL ||
+        memchr(text, '\r', n) != NULL) {
+        fprintf(stderr,
+                "nesbridge-sign: the PIN in %s is empty, longer than %d bytes, or not one line (a line break or "
+                "NUL inside it)\n",
+                where, NB_PIN_MAX);
         return -1;
     }
     memcpy(pin, text, n);
     pin[n] = '\0';
     return (long)n;
+}
+
+/* Why a PIN file's owner and mode are refused, or NULL: owned by this
+ * user or root; nobody else may write it; others may not read it; its
+ * group may read it only when root owns it (a group of signing services
+ * an administrator set up). */
+static const char *refuse_file(const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode))
+        return "is not a regular file";
+    if (st->st_uid != geteuid() && st->st_uid != 0)
+        return "belongs to another user";
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return "can be written by its group or others (chmod go-w)";
+    if ((st->st_mode & S_IRWXO) != 0)
+        return "can be read by others (chmod o-rwx)";
+    if ((st->st_mode & S_IXGRP) != 0 || ((st->st_mode & S_IRGRP) != 0 && st->st_uid != 0))
+        return "can be read by its group and is not owned by root (chmod g-rwx)";
+    if (st->st_size > NB_PIN_MAX + 2)
+        return "is too long for a PIN";
+    return NULL;
 }
 
 static long from_file(const char *source, char *pin)
@@ -41,15 +70,7 @@ static long from_file(const char *source, char *pin)
         return -1;
     }
     struct stat st;
-    const char *why = NULL;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        why = "is not a regular file";
-    else if ((st.st_mode & S_IRWXO) != 0)
-        why = "can be read or written by others (chmod o-rwx)";
-    else if (st.st_uid != geteuid() && st.st_uid != 0)
-        why = "belongs to another user";
-    else if (st.st_size > NB_PIN_MAX + 2)
-        why = "is too long for a PIN";
+    const char *why = fstat(fd, &st) != 0 ? "cannot be examined" : refuse_file(&st);
     if (why != NULL) {
         close(fd);
         fprintf(stderr, "nesbridge-sign: the PIN file %s %s\n", path, why);

@@ -145,7 +145,7 @@ test("a wrong PIN, a PIN file others can read, or no PIN: exit 4, the PIN never 
   fs.chmodSync(open, 0o644);
   r = run(["--key", tok.uri("authority-ec", { pin: "file", pinFile: open }), "--in", scriptFile]);
   assert.strictEqual(r.status, EXIT.pin);
-  assert.match(r.stderr, /can be read or written by others/);
+  assert.match(r.stderr, /can be read by others/);
   r = run(["--key", tok.uri("authority-ec"), "--in", scriptFile]);
   assert.strictEqual(r.status, EXIT.pin);
   assert.match(r.stderr, /no PIN: put pin-source=file:\/path in the URI or set NESBRIDGE_PKCS11_PIN/);
@@ -212,6 +212,72 @@ test("a token that does not answer: exit 7 within the time set", () => {
   assert.strictEqual(r.status, EXIT.timeout);
   assert.match(r.stderr, /did not answer in time/);
   assert.ok(Date.now() - t0 < 10000);
+});
+
+test("a PIN file of more than one line is refused (exit 4), one line end (LF or CR LF) is taken off", () => {
+  const file = path.join(WORK, "lines-pin");
+  for (const [text, status] of [[tok.pin + "\r\n", 0], [tok.pin + "\n\n", EXIT.pin], [tok.pin + "\n" + tok.pin + "\n", EXIT.pin],
+    [tok.pin + "\r\r\n", EXIT.pin], [tok.pin + "\r", EXIT.pin], [tok.pin + "\0\n", EXIT.pin], ["\n", EXIT.pin]]) {
+    fs.writeFileSync(file, text, { mode: 0o600 });
+    const r = run(["--key", tok.uri("authority-ec", { pin: "file", pinFile: file }), "--in", scriptFile]);
+    assert.strictEqual(r.status, status, JSON.stringify(text) + "\n" + r.stderr);
+    if (status !== 0) {
+      assert.match(r.stderr, /the PIN in the PIN file is empty, longer than 256 bytes, or not one line/);
+      assert.doesNotMatch(r.stderr + r.stdout, new RegExp(tok.pin));
+    }
+  }
+  /* The same rule for the environment. */
+  const r = run(["--key", tok.uri("authority-ec"), "--in", scriptFile], { NESBRIDGE_PKCS11_PIN: tok.pin + "\n\n" });
+  assert.strictEqual(r.status, EXIT.pin);
+  assert.match(r.stderr, /the PIN in NESBRIDGE_PKCS11_PIN .* not one line/);
+});
+
+test("a PIN file its group can write (0660) is refused; one its group can read (0640) only when root owns it", () => {
+  const file = path.join(WORK, "group-pin");
+  const attempt = (mode) => {
+    fs.writeFileSync(file, tok.pin + "\n");
+    fs.chmodSync(file, mode);
+    return run(["--key", tok.uri("authority-ec", { pin: "file", pinFile: file }), "--in", scriptFile]);
+  };
+  let r = attempt(0o660);
+  assert.strictEqual(r.status, EXIT.pin, r.stderr);
+  assert.match(r.stderr, /can be written by its group or others/);
+  r = attempt(0o620);
+  assert.strictEqual(r.status, EXIT.pin, r.stderr);
+  r = attempt(0o640);
+  if (process.getuid() === 0) {
+    /* Root's file, read by root: the group may read it. */
+    assert.strictEqual(r.status, 0, r.stderr);
+  } else {
+    assert.strictEqual(r.status, EXIT.pin, r.stderr);
+    assert.match(r.stderr, /can be read by its group and is not owned by root/);
+  }
+  assert.strictEqual(attempt(0o600).status, 0);
+});
+
+test("as a user other than root, that user's own PIN file its group can read (0640) is refused", (t) => {
+  if (process.getuid() !== 0) return t.skip("the test before covers it: this user is not root");
+  /* Root runs the tool as nobody, with a token and a PIN file of nobody's. */
+  const nobody = 65534;
+  const dir = path.join(WORK, "hsm-nobody");
+  const own = makeToken(dir, { label: "nbnobody" });
+  const file = path.join(dir, "pin-0640");
+  fs.writeFileSync(file, own.pin + "\n", { mode: 0o640 });
+  fs.chmodSync(file, 0o640);
+  execFileSync("chown", ["-R", `${nobody}:${nobody}`, dir]);
+  const asNobody = (pinFile) => {
+    const r = spawnSync(SIGN, ["--key", own.uri("no-key-here", { pin: "file", pinFile }), "--in", scriptFile],
+      { env: own.env, uid: nobody, gid: nobody, timeout: 60000 });
+    return { status: r.status, stderr: r.stderr.toString() };
+  };
+  let r = asNobody(file);
+  assert.strictEqual(r.status, EXIT.pin, r.stderr);
+  assert.match(r.stderr, /can be read by its group and is not owned by root/);
+  /* 0600: the PIN is taken and the login works; the token has no key. */
+  fs.chmodSync(file, 0o600);
+  r = asNobody(file);
+  assert.strictEqual(r.status, EXIT.noKey, r.stderr);
+  assert.match(r.stderr, /no signing key on the token matches/);
 });
 
 test("without valgrind errors or leaks: signing with each key, a wrong PIN, a missing key", (t) => {
