@@ -24,7 +24,13 @@ struct nb_token {
     int have_session;
     CK_OBJECT_HANDLE private_key;
     CK_KEY_TYPE key_type;
+    int always_authenticate; /* the key wants the PIN again at each use */
     EVP_PKEY *public_key;
+    /* The user PIN, kept after C_Login only for a key with
+     * CKA_ALWAYS_AUTHENTICATE, until its context-specific login; wiped by
+     * forget_pin, and with the whole object by nb_token_close. */
+    long pin_len;
+    char pin[NB_PIN_MAX + 1];
 };
 
 /* The DER of the P-256 curve's OID, as CKA_EC_PARAMS holds it. */
@@ -235,6 +241,25 @@ static int pick_slot(nb_token *t, CK_SLOT_ID *slot)
     return NB_EXIT_OK;
 }
 
+static void forget_pin(nb_token *t)
+{
+    nb_wipe(t->pin, sizeof(t->pin));
+    t->pin_len = 0;
+}
+
+/* What C_Login's refusals mean for the exit code. */
+static int login_failed(CK_RV rv)
+{
+    if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE)
+        return fail(NB_EXIT_PIN, "the token refused the PIN", rv);
+    if (rv == CKR_PIN_LOCKED || rv == CKR_PIN_EXPIRED)
+        return fail(NB_EXIT_LOCKED, "the token's user PIN is locked or expired", rv);
+    return fail(NB_EXIT_TOKEN, "cannot log in to the token", rv);
+}
+
+/* Logs in as the user, unless the PIN is locked or has one try left: a
+ * wrong PIN source would then lock it, so it is not tried at all. The PIN
+ * stays in t (forget_pin). */
 static int login(nb_token *t, CK_SLOT_ID slot)
 {
     CK_TOKEN_INFO ti;
@@ -243,22 +268,23 @@ static int login(nb_token *t, CK_SLOT_ID slot)
         return fail(NB_EXIT_TOKEN, "the token gives no information", rv);
     if (ti.flags & CKF_USER_PIN_LOCKED)
         return fail(NB_EXIT_LOCKED, "the token's user PIN is locked; its security officer must unblock it", CKR_OK);
-    char pin[NB_PIN_MAX + 1];
-    long len = nb_pin_read(p11_kit_uri_get_pin_source(t->uri), NB_PIN_ENV, pin);
+    if (ti.flags & CKF_USER_PIN_FINAL_TRY)
+        return fail(NB_EXIT_PIN,
+                    "the token's user PIN has one try left, so it is not tried: an operator must check the PIN "
+                    "source (pin-source or " NB_PIN_ENV ") against the token before the next run",
+                    CKR_OK);
+    long len = nb_pin_read(p11_kit_uri_get_pin_source(t->uri), NB_PIN_ENV, t->pin);
     if (len <= 0) {
-        nb_wipe(pin, sizeof(pin));
+        forget_pin(t);
         return len < 0 ? NB_EXIT_PIN
                        : fail(NB_EXIT_PIN, "no PIN: put pin-source=file:/path in the URI or set " NB_PIN_ENV, CKR_OK);
     }
-    rv = t->module->C_Login(t->session, CKU_USER, (CK_UTF8CHAR *)pin, (CK_ULONG)len);
-    nb_wipe(pin, sizeof(pin));
+    t->pin_len = len;
+    rv = t->module->C_Login(t->session, CKU_USER, (CK_UTF8CHAR *)t->pin, (CK_ULONG)len);
     if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
         return NB_EXIT_OK;
-    if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE)
-        return fail(NB_EXIT_PIN, "the token refused the PIN", rv);
-    if (rv == CKR_PIN_LOCKED || rv == CKR_PIN_EXPIRED)
-        return fail(NB_EXIT_LOCKED, "the token's user PIN is locked or expired", rv);
-    return fail(NB_EXIT_TOKEN, "cannot log in to the token", rv);
+    forget_pin(t);
+    return login_failed(rv);
 }
 
 /* Loads the module the URI names: module-path (absolute) or module-name
@@ -305,46 +331,137 @@ static int parse_uri(nb_token *t, const char *text)
     return NB_EXIT_OK;
 }
 
+/* Signs only with a key made in the token that never left it (docs/
+ * authority.md 3.1): a key imported from a file had a copy outside, and
+ * may still have one. Also notes CKA_ALWAYS_AUTHENTICATE. */
+static int check_key_protection(nb_token *t)
+{
+    CK_BBOOL sensitive = CK_FALSE, extractable = CK_TRUE, never_extractable = CK_FALSE, always_sensitive = CK_FALSE;
+    CK_ATTRIBUTE a[] = {
+        {CKA_SENSITIVE, &sensitive, sizeof(sensitive)},
+        {CKA_EXTRACTABLE, &extractable, sizeof(extractable)},
+        {CKA_NEVER_EXTRACTABLE, &never_extractable, sizeof(never_extractable)},
+        {CKA_ALWAYS_SENSITIVE, &always_sensitive, sizeof(always_sensitive)},
+    };
+    CK_RV rv = t->module->C_GetAttributeValue(t->session, t->private_key, a, 4);
+    if (rv != CKR_OK)
+        return fail(NB_EXIT_NO_KEY,
+                    "the key's CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_NEVER_EXTRACTABLE and CKA_ALWAYS_SENSITIVE "
+                    "cannot be read",
+                    rv);
+    for (size_t i = 0; i < 4; i++)
+        if (a[i].ulValueLen != sizeof(CK_BBOOL))
+            return fail(NB_EXIT_NO_KEY, "the key's protection attributes cannot be read", CKR_OK);
+    if (sensitive == CK_FALSE || extractable != CK_FALSE || never_extractable == CK_FALSE ||
+        always_sensitive == CK_FALSE)
+        return fail(NB_EXIT_NO_KEY,
+                    "the key is refused: it must have been generated in the token and never left it (sensitive, "
+                    "always sensitive, not extractable, never extractable); a key imported from a file is not",
+                    CKR_OK);
+    CK_BBOOL again = CK_FALSE;
+    CK_ATTRIBUTE aa = {CKA_ALWAYS_AUTHENTICATE, &again, sizeof(again)};
+    t->always_authenticate = t->module->C_GetAttributeValue(t->session, t->private_key, &aa, 1) == CKR_OK &&
+                             aa.ulValueLen == sizeof(again) && again != CK_FALSE;
+    return NB_EXIT_OK;
+}
+
+/* The private signing keys the URI matches (up to 2). */
+static CK_ULONG find_private(nb_token *t, CK_OBJECT_HANDLE found[2])
+{
+    CK_BBOOL yes = CK_TRUE;
+    CK_ATTRIBUTE can_sign = {CKA_SIGN, &yes, sizeof(yes)};
+    return find(t, CKO_PRIVATE_KEY, 1, &can_sign, 1, found);
+}
+
+/* Takes the private key found and its public half, paired through its
+ * CKA_ID (public_of_private). */
+static int take_private(nb_token *t, CK_OBJECT_HANDLE key)
+{
+    t->private_key = key;
+    if (key_type_of(t, key, &t->key_type) != 0)
+        return fail(NB_EXIT_NO_KEY, "the key's type cannot be read", CKR_OK);
+    t->public_key = public_of_private(t);
+    return NB_EXIT_OK;
+}
+
+/* For signing: logs in and finds the one private key. */
+static int find_signing_key(nb_token *t, CK_SLOT_ID slot, CK_OBJECT_CLASS cls)
+{
+    if (cls != (CK_OBJECT_CLASS)-1 && cls != CKO_PRIVATE_KEY)
+        return fail(NB_EXIT_USAGE, "the URI must name a private key (type=private, or no type)", CKR_OK);
+    int rc = login(t, slot);
+    CK_OBJECT_HANDLE found[2];
+    CK_ULONG n = rc == NB_EXIT_OK ? find_private(t, found) : 0;
+    if (rc == NB_EXIT_OK && n != 1)
+        rc = fail(NB_EXIT_NO_KEY,
+                  n == 0 ? "no signing key on the token matches the URI (object=, id=)"
+                         : "more than one key matches the URI; name it with object= or id=",
+                  CKR_OK);
+    if (rc == NB_EXIT_OK)
+        rc = take_private(t, found[0]);
+    if (rc == NB_EXIT_OK)
+        rc = check_key_protection(t);
+    if (rc != NB_EXIT_OK || !t->always_authenticate)
+        forget_pin(t);
+    return rc;
+}
+
+/* One look for the public key, as signing would pair it: the private key
+ * the URI names (unless it says type=public) and the public key with its
+ * CKA_ID; else, when no private key is seen, the one public key the URI
+ * matches. Sets *n_public to what the last look found. */
+static int look_for_public(nb_token *t, CK_OBJECT_CLASS cls, CK_ULONG *n_public)
+{
+    CK_OBJECT_HANDLE found[2];
+    *n_public = 0;
+    if (cls != CKO_PUBLIC_KEY) {
+        CK_ULONG n = find_private(t, found);
+        if (n > 1)
+            return fail(NB_EXIT_NO_KEY, "more than one key matches the URI; name it with object= or id=", CKR_OK);
+        if (n == 1)
+            return take_private(t, found[0]);
+    }
+    *n_public = find(t, CKO_PUBLIC_KEY, 1, NULL, 0, found);
+    if (*n_public == 1 && key_type_of(t, found[0], &t->key_type) == 0)
+        t->public_key = read_public(t, found[0], t->key_type);
+    return *n_public == 1 ? NB_EXIT_OK : -1;
+}
+
+/* For --key-id and --public-key: the public key, without logging in when
+ * the token shows enough without it (a wrong PIN would cost a try). Only
+ * when the URI matches no key, or several public keys and no private one
+ * (a token that hides its private keys until login), and a PIN is given,
+ * does it log in and look again. */
+static int find_public_key(nb_token *t, CK_SLOT_ID slot, CK_OBJECT_CLASS cls)
+{
+    if (cls != (CK_OBJECT_CLASS)-1 && cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY)
+        return fail(NB_EXIT_USAGE, "the URI must name a key (type=private, type=public, or no type)", CKR_OK);
+    CK_ULONG n_public = 0;
+    int rc = look_for_public(t, cls, &n_public);
+    if (rc == -1 && (p11_kit_uri_get_pin_source(t->uri) != NULL || getenv(NB_PIN_ENV) != NULL)) {
+        rc = login(t, slot);
+        forget_pin(t);
+        if (rc == NB_EXIT_OK)
+            rc = look_for_public(t, cls, &n_public);
+    }
+    if (rc == -1)
+        rc = fail(NB_EXIT_NO_KEY,
+                  n_public == 0 ? "no key on the token matches the URI (object=, id=)"
+                                : "more than one public key matches the URI and no private key pairs one: give the "
+                                  "PIN (pin-source or " NB_PIN_ENV ") so that the private key is seen, or name the "
+                                  "key with id=",
+                  CKR_OK);
+    return rc;
+}
+
 /* Finds the key: the private key after logging in, or only the public
- * one (a public object needs no login; a PIN, when given, is used so
- * that a token that hides public objects shows them). */
+ * one; then checks the public key is one the host accepts. */
 static int find_key(nb_token *t, CK_SLOT_ID slot, int for_signing)
 {
     CK_OBJECT_CLASS cls = uri_class(t->uri);
-    CK_OBJECT_HANDLE found[2];
-    if (for_signing) {
-        if (cls != (CK_OBJECT_CLASS)-1 && cls != CKO_PRIVATE_KEY)
-            return fail(NB_EXIT_USAGE, "the URI must name a private key (type=private, or no type)", CKR_OK);
-        int rc = login(t, slot);
-        if (rc != NB_EXIT_OK)
-            return rc;
-        CK_BBOOL yes = CK_TRUE;
-        CK_ATTRIBUTE can_sign = {CKA_SIGN, &yes, sizeof(yes)};
-        CK_ULONG n = find(t, CKO_PRIVATE_KEY, 1, &can_sign, 1, found);
-        if (n != 1)
-            return fail(NB_EXIT_NO_KEY,
-                        n == 0 ? "no signing key on the token matches the URI (object=, id=)"
-                               : "more than one key matches the URI; name it with object= or id=",
-                        CKR_OK);
-        t->private_key = found[0];
-        if (key_type_of(t, found[0], &t->key_type) != 0)
-            return fail(NB_EXIT_NO_KEY, "the key's type cannot be read", CKR_OK);
-        t->public_key = public_of_private(t);
-    } else {
-        if (p11_kit_uri_get_pin_source(t->uri) != NULL || getenv(NB_PIN_ENV) != NULL) {
-            int rc = login(t, slot);
-            if (rc != NB_EXIT_OK)
-                return rc;
-        }
-        CK_ULONG n = find(t, CKO_PUBLIC_KEY, 1, NULL, 0, found);
-        if (n != 1)
-            return fail(NB_EXIT_NO_KEY,
-                        n == 0 ? "no public key on the token matches the URI (object=, id=)"
-                               : "more than one public key matches the URI; name it with object= or id=",
-                        CKR_OK);
-        if (key_type_of(t, found[0], &t->key_type) == 0)
-            t->public_key = read_public(t, found[0], t->key_type);
-    }
+    int rc = for_signing ? find_signing_key(t, slot, cls) : find_public_key(t, slot, cls);
+    if (rc != NB_EXIT_OK)
+        return rc;
     int is_rsa = 0;
     if (t->public_key == NULL)
         return fail(NB_EXIT_NO_KEY, "the token holds no readable public key for this key", CKR_OK);
@@ -402,11 +519,22 @@ int nb_token_sign(nb_token *t, const uint8_t *data, size_t len, uint8_t *sig, si
     uint8_t raw[1024];
     CK_ULONG raw_len = sizeof(raw);
     CK_RV rv = t->module->C_SignInit(t->session, &mech, t->private_key);
+    int rc = NB_EXIT_OK;
+    if (rv == CKR_OK && t->always_authenticate) {
+        /* CKA_ALWAYS_AUTHENTICATE: the PIN again, for this operation
+         * (after C_SignInit, before C_Sign; PKCS#11 5.6). */
+        CK_RV login_rv =
+            t->module->C_Login(t->session, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR *)t->pin, (CK_ULONG)t->pin_len);
+        if (login_rv != CKR_OK)
+            rc = login_failed(login_rv);
+    }
+    forget_pin(t); /* never needed again */
+    if (rc != NB_EXIT_OK)
+        return rc;
     if (rv == CKR_OK)
         rv = t->module->C_Sign(t->session, digest, digest_len, raw, &raw_len);
     if (rv != CKR_OK)
         return fail(NB_EXIT_FAILED, "the token did not sign", rv);
-    int rc = NB_EXIT_OK;
     if (t->key_type == CKK_RSA) {
         if (raw_len > *sig_len)
             rc = fail(NB_EXIT_FAILED, "the token's signature is too long", CKR_OK);
@@ -436,5 +564,5 @@ void nb_token_close(nb_token *t)
         p11_kit_module_release(t->module);
     p11_kit_uri_free(t->uri);
     EVP_PKEY_free(t->public_key);
-    free(t);
+    nb_free_wiped(t); /* and the PIN in it */
 }

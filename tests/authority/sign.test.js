@@ -11,7 +11,7 @@ const assert = require("node:assert");
 const fs = require("fs");
 const path = require("path");
 const { spawnSync, execFileSync } = require("child_process");
-const { makeToken } = require("./softhsm");
+const { makeToken, CKF_USER_PIN_FINAL_TRY } = require("./softhsm");
 const holder = require("./holder");
 const { BUILD } = require("../battery/host");
 const H = require("../browser/harness");
@@ -214,6 +214,19 @@ test("a token that does not answer: exit 7 within the time set", () => {
   assert.ok(Date.now() - t0 < 10000);
 });
 
+/* Signs scriptFile through the URI; the signed JSON, verified with pem. */
+function signAndVerify(uri, pem, extraEnv) {
+  const r = run(["--key", uri, "--in", scriptFile], extraEnv);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const signed = JSON.parse(r.stdout);
+  const crypto = require("crypto");
+  const key = crypto.createPublicKey(pem);
+  const opts = key.asymmetricKeyType === "rsa" ? { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
+    : { key, dsaEncoding: "der" };
+  assert.ok(crypto.verify("sha256", Buffer.from(signed.script, "base64"), opts, Buffer.from(signed.signature, "base64")));
+  return signed;
+}
+
 test("a PIN file of more than one line is refused (exit 4), one line end (LF or CR LF) is taken off", () => {
   const file = path.join(WORK, "lines-pin");
   for (const [text, status] of [[tok.pin + "\r\n", 0], [tok.pin + "\n\n", EXIT.pin], [tok.pin + "\n" + tok.pin + "\n", EXIT.pin],
@@ -280,7 +293,70 @@ test("as a user other than root, that user's own PIN file its group can read (06
   assert.match(r.stderr, /no signing key on the token matches/);
 });
 
-test("without valgrind errors or leaks: signing with each key, a wrong PIN, a missing key", (t) => {
+test("a key imported from a PEM file into the token is refused (exit 6); the generated keys sign", () => {
+  const pem = path.join(WORK, "imported.pem"), pub = path.join(WORK, "imported-pub.pem");
+  execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", pem]);
+  execFileSync("openssl", ["pkey", "-in", pem, "-pubout", "-out", pub]);
+  tok.writeObject(pem, "privkey", "imported-ec", "10", ["--usage-sign"]);
+  tok.writeObject(pub, "pubkey", "imported-ec", "10");
+  /* Sensitive from now on, but neither always sensitive nor never extractable. */
+  const block = tok.list().split(/\n(?=\S)/).find((b) => b.startsWith("Private Key Object") && b.includes("label:      imported-ec"));
+  assert.match(block, /Access:\s+sensitive\s*$/m);
+  const r = run(["--key", tok.uri("imported-ec", { pin: "file" }), "--in", scriptFile]);
+  assert.strictEqual(r.status, EXIT.noKey, r.stderr);
+  assert.match(r.stderr, /must have been generated in the token and never left it/);
+  assert.strictEqual(r.stdout, "");
+  signAndVerify(tok.uri("authority-ec", { pin: "file" }), fs.readFileSync(path.join(trust, "authority-ec.pem")));
+  signAndVerify(tok.uri("authority-rsa", { pin: "file" }), fs.readFileSync(path.join(trust, "authority-rsa.pem")));
+});
+
+test("a key that wants the PIN at each use (CKA_ALWAYS_AUTHENTICATE) signs: the context-specific login", () => {
+  tok.generate("authority-aa", "20", "EC:prime256v1", ["--always-auth"]);
+  assert.match(tok.list(), /label:\s+authority-aa[\s\S]*?always authenticate/);
+  const pem = run(["--public-key", tok.uri("authority-aa")]);
+  assert.strictEqual(pem.status, 0, pem.stderr);
+  const a = signAndVerify(tok.uri("authority-aa", { pin: "file" }), pem.stdout);
+  const b = signAndVerify(tok.uri("authority-aa"), pem.stdout, { NESBRIDGE_PKCS11_PIN: tok.pin });
+  assert.strictEqual(a.key_id, run(["--key-id", tok.uri("authority-aa")]).stdout.trim());
+  assert.strictEqual(b.key_id, a.key_id);
+});
+
+test("--key-id and --public-key log in only when they must, and pair the public key through the private key's CKA_ID", () => {
+  /* A wrong PIN given, but nothing needs it: no login, no try lost. */
+  const wrong = path.join(WORK, "wrong-pin");
+  fs.writeFileSync(wrong, "999999\n", { mode: 0o600 });
+  let r = run(["--key-id", tok.uri("authority-ec", { pin: "file", pinFile: wrong })]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  r = run(["--key-id", tok.uri("authority-ec")], { NESBRIDGE_PKCS11_PIN: "999999" });
+  assert.strictEqual(r.status, 0, r.stderr);
+  /* A stray public key under the signing key's label, another CKA_ID. */
+  tok.generate("authority-pair", "30", "EC:prime256v1");
+  const strayKey = path.join(WORK, "stray.pem"), strayPub = path.join(WORK, "stray-pub.pem");
+  execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", strayKey]);
+  execFileSync("openssl", ["pkey", "-in", strayKey, "-pubout", "-out", strayPub]);
+  tok.writeObject(strayPub, "pubkey", "authority-pair", "31");
+  /* With the PIN the private key is seen, and its public key printed. */
+  const pem = run(["--public-key", tok.uri("authority-pair", { pin: "file" })]);
+  assert.strictEqual(pem.status, 0, pem.stderr);
+  assert.notStrictEqual(pem.stdout, fs.readFileSync(strayPub, "utf8"));
+  const signed = signAndVerify(tok.uri("authority-pair", { pin: "file" }), pem.stdout);
+  const id = run(["--key-id", tok.uri("authority-pair")], { NESBRIDGE_PKCS11_PIN: tok.pin });
+  assert.strictEqual(id.stdout.trim(), signed.key_id, id.stderr);
+  /* Without one, two public keys and no private key seen: refused, not guessed. */
+  r = run(["--public-key", tok.uri("authority-pair")]);
+  assert.strictEqual(r.status, EXIT.noKey);
+  assert.match(r.stderr, /more than one public key matches the URI/);
+  assert.strictEqual(r.stdout, "");
+  /* A wrong PIN when one is needed: exit 4. */
+  r = run(["--public-key", tok.uri("authority-pair", { pin: "file", pinFile: wrong })]);
+  assert.strictEqual(r.status, EXIT.pin);
+  /* type=public names the public object itself. */
+  r = run(["--public-key", tok.uri("authority-pair", { type: "public" }).replace("object=authority-pair", "id=%31;object=authority-pair")]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(r.stdout, fs.readFileSync(strayPub, "utf8"));
+});
+
+test("without valgrind errors or leaks: signing with each key, a wrong PIN, a missing key, the context-specific login, a refused key", (t) => {
   if (process.env.NB_SANITIZED === "1") return t.skip("built with the sanitizers, which check this run instead");
   if (spawnSync("valgrind", ["--version"]).status !== 0) return t.skip("no valgrind");
   const wrong = path.join(WORK, "wrong-pin");
@@ -290,12 +366,35 @@ test("without valgrind errors or leaks: signing with each key, a wrong PIN, a mi
     [["--key", tok.uri("authority-ec", { pin: "file", pinFile: wrong }), "--in", scriptFile], EXIT.pin],
     [["--key", tok.uri("nothing", { pin: "file" }), "--in", scriptFile], EXIT.noKey],
     [["--key-id", tok.uri("authority-rsa")], 0],
+    [["--key", tok.uri("authority-aa", { pin: "file" }), "--in", scriptFile], 0],
+    [["--key", tok.uri("imported-ec", { pin: "file" }), "--in", scriptFile], EXIT.noKey],
+    [["--public-key", tok.uri("authority-pair", { pin: "file" })], 0],
+    [["--public-key", tok.uri("authority-pair")], EXIT.noKey],
   ]) {
     const r = spawnSync("valgrind", ["--quiet", "--error-exitcode=99", "--leak-check=full",
       "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect", SIGN, ...args],
     { env, timeout: 120000 });
     assert.strictEqual(r.status, status, args.join(" ") + "\n" + r.stderr);
   }
+});
+
+test("a user PIN with one try left (CKF_USER_PIN_FINAL_TRY) is not tried: exit 4, the operator must check the PIN source", () => {
+  tok.setUserPinFlag(CKF_USER_PIN_FINAL_TRY);
+  try {
+    /* Not even the right PIN: a wrong source would lock the token. */
+    for (const extraEnv of [{}, { NESBRIDGE_PKCS11_PIN: tok.pin }]) {
+      const r = run(["--key", tok.uri("authority-ec", extraEnv.NESBRIDGE_PKCS11_PIN ? {} : { pin: "file" }), "--in", scriptFile], extraEnv);
+      assert.strictEqual(r.status, EXIT.pin, r.stderr);
+      assert.match(r.stderr, /user PIN has one try left, so it is not tried: an operator must check the PIN source/);
+      assert.doesNotMatch(r.stderr, /refused the PIN/);
+      assert.strictEqual(r.stdout, "");
+    }
+    /* Its public key can still be read, for the trust store. */
+    assert.strictEqual(run(["--key-id", tok.uri("authority-ec", { pin: "file" })]).status, 0);
+  } finally {
+    tok.setUserPinFlag(CKF_USER_PIN_FINAL_TRY, false);
+  }
+  assert.strictEqual(run(["--key", tok.uri("authority-ec", { pin: "file" }), "--in", scriptFile]).status, 0);
 });
 
 test("a locked token: exit 5, and the PIN is not tried", () => {

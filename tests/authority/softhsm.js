@@ -13,6 +13,9 @@ const { execFileSync } = require("child_process");
 const MODULE = ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"]
   .find((p) => fs.existsSync(p)) || "/usr/lib/softhsm/libsofthsm2.so";
 
+const CKF_USER_PIN_FINAL_TRY = 1n << 17n;
+const CKF_USER_PIN_LOCKED = 1n << 18n;
+
 /* A fresh token in dir: { dir, env, pinFile, uri(object, opts) }. */
 function makeToken(dir, { label, pin, soPin } = {}) {
   const o = { label: label || "nbauth", pin: pin || "246810", soPin: soPin || "13579246" };
@@ -36,10 +39,18 @@ function makeToken(dir, { label, pin, soPin } = {}) {
       if (p.pin === "file") u += `&pin-source=file:${p.pinFile || pinFile}`;
       return u;
     },
-    /* Generates a key pair inside the token (never extractable). */
-    generate(object, id, keyType) {
+    /* Generates a key pair inside the token (never extractable); extra:
+     * more pkcs11-tool options, such as --always-auth. */
+    generate(object, id, keyType, extra) {
       execFileSync("pkcs11-tool", ["--module", MODULE, "--token-label", o.label, "--login", "--pin", "env:NB_TEST_PIN",
-        "--keypairgen", "--key-type", keyType, "--label", object, "--id", id],
+        "--keypairgen", "--key-type", keyType, "--label", object, "--id", id, ...(extra || [])],
+      { env: Object.assign({}, env, { NB_TEST_PIN: o.pin }), stdio: "ignore" });
+    },
+    /* Writes an object from a file into the token (C_CreateObject), e.g. a
+     * private key from a PEM file: type "privkey" or "pubkey". */
+    writeObject(file, type, object, id, extra) {
+      execFileSync("pkcs11-tool", ["--module", MODULE, "--token-label", o.label, "--login", "--pin", "env:NB_TEST_PIN",
+        "--write-object", file, "--type", type, "--label", object, "--id", id, ...(extra || [])],
       { env: Object.assign({}, env, { NB_TEST_PIN: o.pin }), stdio: "ignore" });
     },
     /* pkcs11-tool's listing of the token's objects. */
@@ -47,11 +58,12 @@ function makeToken(dir, { label, pin, soPin } = {}) {
       return execFileSync("pkcs11-tool", ["--module", MODULE, "--token-label", o.label, "--login", "--pin", "env:NB_TEST_PIN",
         "--list-objects"], { env: Object.assign({}, env, { NB_TEST_PIN: o.pin }) }).toString();
     },
-    /* Locks the user PIN as an HSM does after too many wrong tries:
-     * SoftHSM2 keeps CKF_USER_PIN_LOCKED in its token flags but never sets
-     * it itself, so the flag is set in the token's file (the file object
-     * store: 8-byte type, kind 2 = unsigned long, then the value). */
-    lockUserPin() {
+    /* Sets (or clears) a user-PIN flag as an HSM does after wrong tries:
+     * SoftHSM2 keeps CKF_USER_PIN_LOCKED and CKF_USER_PIN_FINAL_TRY in its
+     * token flags but never sets them itself, so the flag is set in the
+     * token's file (the file object store: 8-byte type, kind 2 = unsigned
+     * long, then the value). */
+    setUserPinFlag(flag, on) {
       const tokenDir = path.join(dir, "tokens", fs.readdirSync(path.join(dir, "tokens"))[0]);
       const file = path.join(tokenDir, "token.object");
       const bytes = fs.readFileSync(file);
@@ -59,10 +71,11 @@ function makeToken(dir, { label, pin, soPin } = {}) {
       const at = bytes.indexOf(marker);
       if (at < 0) throw new Error("SoftHSM token flags not found");
       const flags = bytes.readBigUInt64BE(at + marker.length);
-      bytes.writeBigUInt64BE(flags | (1n << 18n), at + marker.length); /* CKF_USER_PIN_LOCKED */
+      bytes.writeBigUInt64BE(on === false ? flags & ~flag : flags | flag, at + marker.length);
       fs.writeFileSync(file, bytes);
     },
+    lockUserPin() { this.setUserPinFlag(CKF_USER_PIN_LOCKED); },
   };
 }
 
-module.exports = { makeToken, MODULE };
+module.exports = { makeToken, MODULE, CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED };
