@@ -13,6 +13,7 @@
  *       prints the public key as PEM, as the trust directory holds it
  * Exit codes: token.h.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,11 @@ static void on_timeout(int sig)
     _exit(NB_EXIT_TIMEOUT);
 }
 
+/* Arms the alarm for the whole token operation, up to and including
+ * nb_token_close (logout and C_Finalize can hang too). SIGALRM is
+ * unblocked, since a mask inherited from the parent would disable the
+ * alarm, and its handler set without SA_RESTART. Called before the module
+ * is loaded, so before any thread of it: they inherit this mask. */
 static void arm_timeout(void)
 {
     const char *text = getenv(NB_TIMEOUT_ENV);
@@ -82,7 +88,16 @@ static void arm_timeout(void)
     long seconds = text != NULL ? strtol(text, &end, 10) : 60;
     if (text != NULL && (end == text || *end != '\0' || seconds < 1 || seconds > 600))
         seconds = 60;
-    signal(SIGALRM, on_timeout);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_timeout;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGALRM, &sa, NULL);
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
     alarm((unsigned)seconds);
 }
 
@@ -212,12 +227,12 @@ static int print_public(const char *path, int as_pem)
 {
     EVP_PKEY *key = NULL;
     nb_token *t = NULL;
-    if (nb_is_pkcs11_uri(path)) {
-        arm_timeout();
+    int token = nb_is_pkcs11_uri(path);
+    if (token) {
+        arm_timeout(); /* until the token is closed, below */
         int rc = nb_token_open(path, 0, &t);
-        alarm(0);
         if (rc != NB_EXIT_OK)
-            return rc;
+            return rc; /* nb_token_open closed it */
         key = nb_token_public_key(t);
     } else {
         key = read_key(path, 1);
@@ -232,10 +247,12 @@ static int print_public(const char *path, int as_pem)
         printf("%s\n", id);
     if (!ok)
         fprintf(stderr, "nesbridge-sign: cannot read a key from %s\n", path);
-    if (t != NULL)
+    if (token) {
         nb_token_close(t);
-    else
+        alarm(0);
+    } else {
         EVP_PKEY_free(key);
+    }
     return ok ? NB_EXIT_OK : NB_EXIT_FAILED;
 }
 

@@ -356,6 +356,21 @@ test("--key-id and --public-key log in only when they must, and pair the public 
   assert.strictEqual(r.stdout, fs.readFileSync(strayPub, "utf8"));
 });
 
+test("with SIGALRM blocked by the parent, a token that does not answer still ends in exit 7", () => {
+  const fifo = path.join(WORK, "stuck-module.so");
+  fs.rmSync(fifo, { force: true });
+  execFileSync("mkfifo", [fifo]);
+  const uri = `pkcs11:token=nbauth;object=authority-ec?module-path=${fifo}`;
+  const blocked = ["-e", "use POSIX; sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGALRM)) or die; exec @ARGV or die", SIGN];
+  for (const args of [["--key", uri, "--in", scriptFile], ["--key-id", uri], ["--public-key", uri]]) {
+    const t0 = Date.now();
+    const r = spawnSync("perl", [...blocked, ...args], { env: Object.assign({}, env, { NESBRIDGE_SIGN_TIMEOUT: "1" }), timeout: 15000 });
+    assert.strictEqual(r.status, EXIT.timeout, args[0] + " " + (r.signal || "") + "\n" + r.stderr);
+    assert.match(r.stderr.toString(), /did not answer in time/);
+    assert.ok(Date.now() - t0 < 10000);
+  }
+});
+
 test("without valgrind errors or leaks: signing with each key, a wrong PIN, a missing key, the context-specific login, a refused key", (t) => {
   if (process.env.NB_SANITIZED === "1") return t.skip("built with the sanitizers, which check this run instead");
   if (spawnSync("valgrind", ["--version"]).status !== 0) return t.skip("no valgrind");
