@@ -30,7 +30,7 @@ INCLUDES_common := -Icommon
 INCLUDES_sign := -Icommon $(shell pkg-config --cflags p11-kit-1 2>/dev/null)
 INCLUDES_vcard := -Icommon -Ivcard
 INCLUDES_ifd := -Icommon -Ivcard -Iifd
-INCLUDES_tests := -Icommon -Ihost -Ivcard -Iifd -Itests/support -Itests/unit -Itests/integration
+INCLUDES_tests := -Icommon -Ihost -Ivcard -Iifd -Isign -Itests/support -Itests/unit -Itests/integration
 INCLUDES_bench := $(INCLUDES_tests)
 
 # Each program's objects, listed once.

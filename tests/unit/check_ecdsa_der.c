@@ -8,7 +8,7 @@
 
 #include <openssl/ecdsa.h>
 
-#include "../../sign/ecdsa_der.h"
+#include "ecdsa_der.h"
 #include "testutil.h"
 
 /* Bytes from a spec such as "30 46 02 21 00 80 01*31": hex bytes, each
