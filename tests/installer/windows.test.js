@@ -198,6 +198,12 @@ function regDefault(root, key) {
   return m ? m[1].trim() : null;
 }
 
+/* The shim tests' exe, trust.d and nesbridge.conf live on C:, as on
+ * Windows. Not in the build folder: a clone under /tmp is Z:\tmp\... to
+ * wine, which gives Everyone delete rights on /tmp (it has no sticky bit),
+ * so the host rightly trusts nothing below it. */
+const SHIM_DIR = path.join(PREFIX, "drive_c", "nbshim");
+
 const unixPath = (winPath) => path.join(PREFIX, "drive_c", winPath.replace(/^C:\\/i, "").replace(/\\/g, "/"));
 
 for (const [scope, root] of [["machine", "HKLM"], ["user", "HKCU"]]) {
@@ -308,7 +314,7 @@ test("wine: doctor names a browser installed without our key, and no browser at 
 test("wine: the whole unlock through nesbridge-host.exe and a stand-in winscard.dll", async () => {
   execFileSync("make", ["-s", "--no-print-directory", "win-shim", "BUILD=" + BUILD], { cwd: ROOT, stdio: "ignore" });
   const authority = require("../../site/authority.js");
-  const dir = path.join(WIN, "shim-test");
+  const dir = SHIM_DIR;
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, "trust.d"), { recursive: true });
   fs.copyFileSync(EXE, path.join(dir, "nesbridge-host.exe"));
@@ -375,7 +381,7 @@ test("wine: the whole unlock through nesbridge-host.exe and a stand-in winscard.
  * from nesbridge.conf beside the exe, and the host ends; if the port
  * closes meanwhile the host ends at once. */
 test("wine: a card that stops answering, with the timeout from nesbridge.conf beside the exe", async () => {
-  const dir = path.join(WIN, "shim-test");
+  const dir = SHIM_DIR;
   assert.ok(fs.existsSync(path.join(dir, "winscard.dll")), "runs after the unlock test");
   fs.writeFileSync(path.join(dir, "nesbridge.conf"), "card_timeout_ms = 1000\n", { mode: 0o644 });
   const env = Object.assign({}, WINE_ENV, { WINEDLLOVERRIDES: "winscard=n;mscoree,mshtml=", NB_SHIM_MUTE: "1" });
