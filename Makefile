@@ -197,7 +197,7 @@ bench: deps
 
 # Fuzzing (clang libFuzzer + ASan/UBSan). `make fuzz FUZZ_SECONDS=N` runs
 # each target N seconds from tests/fuzz/corpus/<target>/; check runs 20 s each
-# (seven targets: CI stays well inside its 20 minutes; run longer by hand).
+# (six targets: CI stays well inside its 20 minutes; run longer by hand).
 FUZZ_SECONDS ?= 20
 FUZZ_TARGETS := frame request apdu script card pin_entry
 FUZZ_DIR := $(BUILD)/fuzz
